@@ -1,0 +1,69 @@
+"""Typed parameters of the `ingest` pipeline (conf/base/parameters_ingest.yml)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from nlv_kedro.ingestion.validation import ValidationRules
+
+
+class IngestParams(BaseModel):
+    """Where the videos are and what counts as a usable one. Unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    root: str = Field(description="folder that holds the videos; manifest paths are relative to it")
+    manifest: str | None = Field(
+        default="manifest.csv",
+        description="CSV (only `path` required); relative to root or to the working dir; null = folder-per-class",
+    )
+    extensions: list[str] = [".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"]
+    require_labels: bool = True
+    allowed_splits: list[str] = ["train", "val", "test"]
+    missing_split_fractions: dict[str, float] = {"train": 0.6, "val": 0.2, "test": 0.2}
+    min_duration_s: float = Field(default=0.5, ge=0)
+    max_duration_s: float | None = Field(default=None, gt=0)
+    min_width: int = Field(default=32, ge=1)
+    min_height: int = Field(default=32, ge=1)
+    min_fps: float = Field(default=1.0, gt=0)
+    max_fps: float = Field(default=240.0, gt=0)
+    check_last_frame: bool = True
+    max_rejected_fraction: float = Field(default=0.5, ge=0, le=1)
+
+    @field_validator("manifest")
+    @classmethod
+    def _empty_means_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("extensions")
+    @classmethod
+    def _dotted(cls, value: list[str]) -> list[str]:
+        return [v if v.startswith(".") else f".{v}" for v in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IngestParams:
+        if self.max_duration_s is not None and self.max_duration_s < self.min_duration_s:
+            raise ValueError("ingest.max_duration_s must be >= ingest.min_duration_s")
+        if self.max_fps < self.min_fps:
+            raise ValueError("ingest.max_fps must be >= ingest.min_fps")
+        unknown = set(self.missing_split_fractions) - set(self.allowed_splits)
+        if unknown:
+            raise ValueError(f"ingest.missing_split_fractions names splits {sorted(unknown)} "
+                             f"that are not in ingest.allowed_splits {self.allowed_splits}")
+        if any(v < 0 for v in self.missing_split_fractions.values()) or not sum(
+            self.missing_split_fractions.values()
+        ):
+            raise ValueError("ingest.missing_split_fractions must be non-negative and not all zero")
+        return self
+
+    def rules(self) -> ValidationRules:
+        return ValidationRules(
+            min_duration_s=self.min_duration_s,
+            max_duration_s=self.max_duration_s,
+            min_width=self.min_width,
+            min_height=self.min_height,
+            min_fps=self.min_fps,
+            max_fps=self.max_fps,
+            allowed_splits=tuple(self.allowed_splits),
+            require_labels=self.require_labels,
+        )

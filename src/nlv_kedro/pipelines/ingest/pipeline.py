@@ -1,0 +1,24 @@
+"""`ingest`: raw videos (+ optional manifest) → `video_index`, `quarantine`, validation report."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import accept_index, discover_videos, gather_quarantine, probe_candidates, validate_videos
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(discover_videos, "params:ingest", ["ingest_candidates", "ingest_discover_rejects"],
+                 name="discover_videos_node"),
+            Node(probe_candidates, ["ingest_candidates", "params:ingest"], ["ingest_probed", "ingest_probe_rejects"],
+                 name="probe_videos_node"),
+            Node(validate_videos, ["ingest_probed", "params:ingest"],
+                 ["ingest_validated", "ingest_validate_rejects", "ingest_validation_result", "ingest_validation_report"],
+                 name="validate_videos_node"),
+            Node(gather_quarantine,
+                 ["ingest_discover_rejects", "ingest_probe_rejects", "ingest_validate_rejects", "ingest_validated"],
+                 ["quarantine", "ingest_summary"], name="gather_quarantine_node"),
+            Node(accept_index, ["ingest_validated", "ingest_summary", "params:ingest"], "video_index",
+                 name="accept_index_node"),
+        ]
+    )

@@ -1,0 +1,17 @@
+"""Project settings: config loader patterns and the project's hooks."""
+
+from kedro.config import OmegaConfigLoader
+
+from nlv_kedro.hooks import ProjectHooks
+
+HOOKS = (ProjectHooks(),)
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "config_patterns": {
+        # kedro-mlflow reads conf/<env>/mlflow.yml
+        "mlflow": ["mlflow*", "mlflow*/**"],
+    },
+}

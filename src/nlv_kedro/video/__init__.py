@@ -1,0 +1,1 @@
+"""Pure video functions: probing, decoding, writing, sampling and chunking."""
