@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from kedro.framework.hooks import hook_impl
 
-from nlv_kedro.log import install_markup_escaping
 from nlv_kedro.offline import apply_offline_defaults
 
 
 class ProjectHooks:
-    """Offline defaults and safe log rendering for every context (`kedro run`, `kedro viz`, notebooks)."""
+    """Offline defaults for every context (`kedro run`, `kedro viz`, notebooks)."""
 
     @hook_impl
     def after_context_created(self, context) -> None:  # noqa: ANN001 - kedro passes its context
         apply_offline_defaults()
-        install_markup_escaping()

@@ -6,25 +6,28 @@ import logging
 
 from rich.markup import escape
 
-
-class EscapeMarkupFilter(logging.Filter):
-    """Escape rich markup in records that do not come from Kedro itself.
-
-    Kedro's rich handler renders markup; Kedro's own messages use it for colour, but ours carry
-    file paths and decoder errors with square brackets (``[file.mp4]``) that rich would parse as
-    tags and crash on. Kedro's logging config forbids custom filter classes, so the project hook
-    attaches this filter to the root handlers in code.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith("kedro"):
-            record.msg = escape(record.getMessage())
-            record.args = ()
-        return True
+_PREFIX = "nlv_kedro"
+_installed = False
 
 
 def install_markup_escaping() -> None:
-    """Attach one :class:`EscapeMarkupFilter` to each root handler (idempotent)."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, EscapeMarkupFilter) for f in handler.filters):
-            handler.addFilter(EscapeMarkupFilter())
+    """Escape rich markup in every record our package logs (idempotent, process-wide).
+
+    Kedro logs through a rich handler that renders markup. Our messages carry file paths and
+    decoder errors with square brackets (``[/data/clip.mp4]``) that rich would parse as tags and
+    crash on. Kedro's logging config forbids custom handler and filter classes, and handlers are
+    replaced whenever Kedro reconfigures logging, so the escaping happens where records are made.
+    """
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:  # noqa: ANN002, ANN003 - LogRecord's own signature
+        record = previous(*args, **kwargs)
+        if record.name.startswith(_PREFIX) and "[" in str(record.msg) + str(record.args or ""):
+            record.msg, record.args = escape(record.getMessage()), ()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
