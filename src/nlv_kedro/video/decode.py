@@ -1,0 +1,120 @@
+"""Decode chosen frames of a video with decord, resized by the decoder itself.
+
+Why decord: ``VideoReader(width=..., height=...)`` resizes inside the decode (no full-size RGB frame is ever
+materialised in Python) and ``get_batch(indices)`` converts only the frames asked for. Planning asks for tiny
+thumbnails of a few sampled frames; encoding later asks for the kept frames at model resolution.
+
+Every decord failure (``decord.DECORDError``, ``RuntimeError``) is re-raised as :class:`VideoDecodeError`, which
+names the file, so a caller can quarantine that one video and carry on with the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import decord
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_THUMB_SIZE: tuple[int, int] = (32, 24)  # (width, height): enough for dedup and histograms, ~free to decode
+
+
+class VideoDecodeError(RuntimeError):
+    """A video file could not be opened or decoded; ``path`` and ``reason`` say which file and why."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(
+            f"cannot decode video '{self.path}': {reason}. "
+            "Check that the file is a complete, playable video (e.g. `ffprobe` it), "
+            "or re-run ingest so it is quarantined."
+        )
+
+
+def open_reader(
+    path: str | Path,
+    width: int | None = None,
+    height: int | None = None,
+    num_threads: int = 1,
+) -> decord.VideoReader:
+    """Open ``path`` for random access on the CPU; frames come out resized to ``width`` x ``height``.
+
+    ``None`` keeps the native size of that dimension. One decode thread is the default because callers
+    parallelise over videos, not within one (the CI machine has 2 cores).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise VideoDecodeError(path, "file does not exist")
+    for name, value in (("width", width), ("height", height)):
+        if value is not None and value < 1:
+            raise ValueError(f"open_reader({path}): {name} must be a positive int or None, got {value}")
+    try:
+        reader = decord.VideoReader(
+            str(path),
+            ctx=decord.cpu(0),
+            width=-1 if width is None else int(width),
+            height=-1 if height is None else int(height),
+            num_threads=num_threads,
+        )
+    except (decord.DECORDError, RuntimeError) as error:
+        raise VideoDecodeError(path, f"decord could not open it ({_first_line(error)})") from error
+    if len(reader) == 0:
+        raise VideoDecodeError(path, "it contains no decodable video frames")
+    return reader
+
+
+def decode_batch(reader: decord.VideoReader, indices: Sequence[int] | np.ndarray, path: str | Path) -> np.ndarray:
+    """Decode exactly ``indices`` from an open ``reader`` -> (N, H, W, 3) uint8 RGB, in the order given.
+
+    ``path`` is only used in error messages. Indices outside ``[0, len(reader))`` raise ``ValueError`` before
+    any decoding, since that is a planning bug rather than a broken file.
+    """
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    n_frames = len(reader)
+    if idx.size and (idx.min() < 0 or idx.max() >= n_frames):
+        raise ValueError(
+            f"frame indices for '{path}' must lie in [0, {n_frames}), got min {idx.min()} max {idx.max()}"
+        )
+    if idx.size == 0:
+        height, width = reader[0].shape[:2] if n_frames else (0, 0)
+        return np.zeros((0, height, width, 3), dtype=np.uint8)
+    try:
+        frames = reader.get_batch(idx.tolist()).asnumpy()
+    except (decord.DECORDError, RuntimeError) as error:
+        raise VideoDecodeError(path, f"decoding {idx.size} frames failed ({_first_line(error)})") from error
+    return np.ascontiguousarray(frames, dtype=np.uint8)
+
+
+def read_frames(
+    path: str | Path,
+    indices: Sequence[int] | np.ndarray,
+    width: int | None = None,
+    height: int | None = None,
+    num_threads: int = 1,
+) -> np.ndarray:
+    """Decode only ``indices`` of ``path``, resized at decode time -> (N, height, width, 3) uint8 RGB."""
+    reader = open_reader(path, width=width, height=height, num_threads=num_threads)
+    return decode_batch(reader, indices, path)
+
+
+def thumbnails(
+    path: str | Path,
+    indices: Sequence[int] | np.ndarray,
+    size: tuple[int, int] = DEFAULT_THUMB_SIZE,
+) -> np.ndarray:
+    """Tiny frames for planning, ``size`` = (width, height) -> (N, height, width, 3) uint8.
+
+    Cheap relative to encoding: the resize happens in the decoder and only the sampled frames are converted.
+    """
+    width, height = size
+    return read_frames(path, indices, width=width, height=height)
+
+
+def _first_line(error: BaseException) -> str:
+    """decord messages carry a C++ source location and a traceback; the first line is the useful part."""
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__

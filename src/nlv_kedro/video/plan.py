@@ -1,0 +1,196 @@
+"""The frame plan of one video: which frames the encoder will read and how they group into chunks.
+
+``plan_video`` = uniform sampling -> tiny decode-time-resized thumbnails of the sampled frames only ->
+near-duplicate dropping -> chunking. The expensive full-resolution decode happens later, in ``encode``, and
+only for the kept frames. ``plan_from_thumbnails`` is the pure part, usable without any video file.
+
+Timestamps assume a constant frame rate: frame i is shown at ``i / fps`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import numpy as np
+
+from nlv_kedro.video.chunking import fixed_count_chunks, fixed_duration_chunks, scene_chunks
+from nlv_kedro.video.decode import decode_batch, open_reader
+from nlv_kedro.video.sampling import consecutive_histogram_distances, drop_near_duplicates, uniform_indices
+
+logger = logging.getLogger(__name__)
+
+ChunkingStrategy = Literal["fixed_count", "fixed_duration", "scene"]
+PLAN_ALGORITHM_VERSION = 1  # bump when planning code changes what it outputs for the same config
+_DERIVED_KEYS = ("n_kept", "n_chunks", "kept_ratio")  # in to_dict for reporting, recomputed by from_dict
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """How to plan a video. Every field feeds :meth:`fingerprint`, so changing any of them re-plans."""
+
+    target_fps: float = 2.0  # uniform sampling rate before dedup
+    max_frames: int = 256  # cap on sampled frames; long videos are then sampled uniformly end to end
+    # Mean |gray difference| to the last kept frame, in [0, 1]. 0.02 (~5 gray levels) drops a static shot
+    # with sensor/compression noise (~0.005 on 32x24 thumbs) but keeps a small moving object.
+    dedup_threshold: float = 0.02
+    thumb_width: int = 32  # planning thumbnails, resized by the decoder
+    thumb_height: int = 24
+    chunking: ChunkingStrategy = "fixed_count"
+    frames_per_chunk: int = 8  # fixed_count
+    chunk_seconds: float = 4.0  # fixed_duration
+    scene_threshold: float = 0.3  # scene: colour-histogram distance in [0, 1] that starts a new chunk
+    min_chunk: int = 2  # trailing chunks shorter than this merge into the previous one (all strategies)
+    max_chunk: int = 16  # scene: longer chunks are split; must be >= 2 * min_chunk
+
+    def __post_init__(self) -> None:
+        def fail(name: str, allowed: str) -> None:
+            raise ValueError(f"PlanConfig.{name} = {getattr(self, name)!r} is invalid: {allowed}")
+
+        if self.chunking not in get_args(ChunkingStrategy):
+            fail("chunking", f"must be one of {list(get_args(ChunkingStrategy))}")
+        for name in ("target_fps", "chunk_seconds"):
+            if not float(getattr(self, name)) > 0:
+                fail(name, "must be a number > 0")
+        for name in ("max_frames", "frames_per_chunk", "min_chunk"):
+            if int(getattr(self, name)) < 1:
+                fail(name, "must be an integer >= 1")
+        for name in ("thumb_width", "thumb_height"):
+            if int(getattr(self, name)) < 4:
+                fail(name, "must be an integer >= 4 (pixels)")
+        for name in ("dedup_threshold", "scene_threshold"):
+            if not 0.0 <= float(getattr(self, name)) <= 1.0:
+                fail(name, "must be in [0, 1] (a mean difference of [0, 1] values)")
+        if self.max_chunk < 2 * self.min_chunk:
+            fail("max_chunk", f"must be >= 2 * min_chunk = {2 * self.min_chunk} so split chunks stay >= min_chunk")
+
+    def fingerprint(self) -> str:
+        """12 hex chars, stable across runs and Python versions; stored next to embeddings so a changed plan
+        config (or planning algorithm version) invalidates them."""
+        payload = json.dumps({"version": PLAN_ALGORITHM_VERSION, **asdict(self)}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+@dataclass(eq=False)
+class VideoPlan:
+    """Plan of one video. ``chunk_bounds`` rows are half-open ``[start, end)`` positions into ``kept_indices``;
+    ``chunk_end_s`` = timestamp of the chunk's last kept frame + 1 / fps."""
+
+    video_id: str
+    fps: float
+    kept_indices: np.ndarray  # (n_kept,) int64 frame indices into the video, strictly increasing
+    chunk_bounds: np.ndarray  # (n_chunks, 2) int64
+    chunk_start_s: np.ndarray  # (n_chunks,) float64
+    chunk_end_s: np.ndarray  # (n_chunks,) float64
+    n_frames_total: int
+    n_sampled: int
+    config_fingerprint: str = ""  # PlanConfig.fingerprint() of the config that produced this plan
+
+    def __post_init__(self) -> None:
+        self.kept_indices = np.asarray(self.kept_indices, dtype=np.int64).reshape(-1)
+        self.chunk_bounds = np.asarray(self.chunk_bounds, dtype=np.int64).reshape(-1, 2)
+        self.chunk_start_s = np.asarray(self.chunk_start_s, dtype=np.float64).reshape(-1)
+        self.chunk_end_s = np.asarray(self.chunk_end_s, dtype=np.float64).reshape(-1)
+        b = self.chunk_bounds
+        contiguous = b.size > 0 and b[0, 0] == 0 and b[-1, 1] == self.n_kept and np.all(b[1:, 0] == b[:-1, 1])
+        if not (contiguous and np.all(b[:, 1] > b[:, 0])):
+            raise ValueError(f"VideoPlan '{self.video_id}': chunk_bounds must tile [0, {self.n_kept}) without gaps")
+        if not (len(self.chunk_start_s) == len(self.chunk_end_s) == len(b)):
+            raise ValueError(f"VideoPlan '{self.video_id}': need one start and end timestamp per chunk")
+
+    @property
+    def n_kept(self) -> int:
+        return int(self.kept_indices.size)
+
+    @property
+    def n_chunks(self) -> int:
+        return int(self.chunk_bounds.shape[0])
+
+    @property
+    def kept_ratio(self) -> float:
+        """Fraction of the video's frames the encoder will decode: n_kept / n_frames_total."""
+        return self.n_kept / self.n_frames_total
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (plain ints, floats, lists); derived stats are included for reporting."""
+        return {
+            "video_id": self.video_id,
+            "fps": float(self.fps),
+            "kept_indices": self.kept_indices.tolist(),
+            "chunk_bounds": self.chunk_bounds.tolist(),
+            "chunk_start_s": self.chunk_start_s.tolist(),
+            "chunk_end_s": self.chunk_end_s.tolist(),
+            "n_frames_total": int(self.n_frames_total),
+            "n_sampled": int(self.n_sampled),
+            "config_fingerprint": self.config_fingerprint,
+            **{name: getattr(self, name) for name in _DERIVED_KEYS},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VideoPlan:
+        """Inverse of :meth:`to_dict`; derived keys are recomputed, not trusted."""
+        return cls(**{key: value for key, value in data.items() if key not in _DERIVED_KEYS})
+
+
+def plan_from_thumbnails(
+    video_id: str,
+    sampled: np.ndarray,
+    thumbs: np.ndarray,
+    fps: float,
+    n_frames: int,
+    config: PlanConfig,
+) -> VideoPlan:
+    """Pure planning: ``thumbs`` (N, h, w, 3) uint8 are the thumbnails of frame indices ``sampled`` (N,)."""
+    sampled = np.asarray(sampled, dtype=np.int64)
+    if len(sampled) != len(thumbs) or len(sampled) == 0:
+        raise ValueError(
+            f"video '{video_id}': need one thumbnail per sampled frame, got {len(thumbs)} for {len(sampled)}"
+        )
+    keep = drop_near_duplicates(thumbs, config.dedup_threshold)
+    kept, kept_thumbs = sampled[keep], thumbs[keep]
+    timestamps = kept / fps
+    if config.chunking == "fixed_count":
+        bounds = fixed_count_chunks(len(kept), config.frames_per_chunk, config.min_chunk)
+    elif config.chunking == "fixed_duration":
+        bounds = fixed_duration_chunks(timestamps, config.chunk_seconds, config.min_chunk)
+    else:
+        distances = consecutive_histogram_distances(kept_thumbs)
+        bounds = scene_chunks(distances, config.scene_threshold, config.min_chunk, config.max_chunk)
+    return VideoPlan(
+        video_id=video_id,
+        fps=float(fps),
+        kept_indices=kept,
+        chunk_bounds=bounds,
+        chunk_start_s=timestamps[bounds[:, 0]],
+        chunk_end_s=timestamps[bounds[:, 1] - 1] + 1.0 / fps,
+        n_frames_total=int(n_frames),
+        n_sampled=len(sampled),
+        config_fingerprint=config.fingerprint(),
+    )
+
+
+def plan_video(path: str | Path, video_id: str, fps: float, n_frames: int, config: PlanConfig) -> VideoPlan:
+    """Plan one video file. ``fps`` and ``n_frames`` come from the video index (ingest).
+
+    If the decoder finds fewer frames than ``n_frames`` (containers often over-report), planning uses the
+    decodable count, logs a warning, and reports that count as ``n_frames_total``. Raises
+    ``VideoDecodeError`` (naming the file) when the file cannot be decoded.
+    """
+    if not fps > 0 or n_frames < 1:
+        raise ValueError(f"video '{video_id}' ({path}): need fps > 0 and n_frames >= 1, got {fps}, {n_frames}")
+    reader = open_reader(path, width=config.thumb_width, height=config.thumb_height)
+    if len(reader) < n_frames:
+        logger.warning(
+            "video '%s' (%s): index says %d frames but the decoder finds %d; planning over %d",
+            video_id, path, n_frames, len(reader), len(reader),
+        )
+        n_frames = len(reader)
+    sampled = uniform_indices(n_frames, fps, config.target_fps, config.max_frames)
+    thumbs = decode_batch(reader, sampled, path)
+    plan = plan_from_thumbnails(video_id, sampled, thumbs, fps, n_frames, config)
+    logger.debug("video '%s': sampled %d, kept %d, %d chunks", video_id, plan.n_sampled, plan.n_kept, plan.n_chunks)
+    return plan
