@@ -29,7 +29,7 @@ venv:
 
 demo-data: venv
 	@if [ -z "$$(find data/01_raw -type f ! -name .gitkeep -print -quit)" ]; then \
-		$(VENV)/bin/kedro run --pipeline=demo_data; \
+		$(VENV)/bin/kedro run --pipelines=demo_data; \
 	else echo "data/01_raw already holds data: skipping demo generation (make clean-data to regenerate)"; fi
 
 run: demo-data

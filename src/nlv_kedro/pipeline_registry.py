@@ -11,6 +11,9 @@ MAIN_JOB: tuple[str, ...] = ("ingest",)
 
 
 def register_pipelines() -> dict[str, Pipeline]:
+    # Kedro 1.7 imports only the pipelines a `kedro run --pipeline=X` asks for; `__default__`
+    # is assembled when all of its members were loaded (always the case for a plain `kedro run`).
     pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum((pipelines[name] for name in MAIN_JOB), Pipeline([]))
+    if all(name in pipelines for name in MAIN_JOB):
+        pipelines["__default__"] = sum((pipelines[name] for name in MAIN_JOB), Pipeline([]))
     return pipelines
