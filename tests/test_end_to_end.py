@@ -30,7 +30,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "conf" / "local").mkdir()
     shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
     (root / "src").mkdir()  # kedro insists the source dir exists; the package itself is installed
-    for layer in ("01_raw", "02_intermediate", "08_reporting"):
+    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "08_reporting"):
         (root / "data" / layer).mkdir(parents=True)
     kedro(root, "run", "--pipelines=demo_data", "--params=demo_data.size=tiny")
     return root
@@ -48,6 +48,16 @@ def test_default_run_on_tiny_demo_data(project: Path) -> None:
     assert summary["rejected"] == 0
     assert (project / "data/08_reporting/ingest_validation.md").read_text().startswith("# Ingest validation")
     assert (project / "data/mlflow.db").is_file()
+    plan_stats = json.loads((project / "data/08_reporting/chunk_plan_stats.json").read_text())
+    assert plan_stats["failures"] == [] and 0 < plan_stats["overall"]["kept_ratio"] < 1
+    stored = sorted(p.stem for p in (project / "data/04_feature/chunk_embeddings").glob("*.safetensors"))
+    assert stored == sorted(index["video_id"])
+    report = json.loads((project / "data/08_reporting/encode_report.json").read_text())
+    assert report["videos_encoded"] == len(index) and report["dim"] == 1280
+    assert (project / "data/04_feature/text_embeddings.safetensors").is_file()
+    # a second run finds every video current and encodes nothing
+    kedro(project, "run", "--pipelines=encode")
+    assert json.loads((project / "data/08_reporting/encode_report.json").read_text())["videos_encoded"] == 0
 
 
 @pytest.mark.slow

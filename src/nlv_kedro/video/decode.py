@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
+import av
 import decord
 import numpy as np
 
@@ -95,10 +96,41 @@ def read_frames(
     width: int | None = None,
     height: int | None = None,
     num_threads: int = 1,
+    decoder: str = "decord",
 ) -> np.ndarray:
-    """Decode only ``indices`` of ``path``, resized at decode time -> (N, height, width, 3) uint8 RGB."""
+    """Decode only ``indices`` of ``path``, resized at decode time -> (N, height, width, 3) uint8 RGB.
+
+    ``decoder`` is the one ingest recorded for the file: ``"pyav"`` for containers decord cannot open.
+    """
+    if decoder == "pyav":
+        return read_frames_pyav(path, indices, width, height)
     reader = open_reader(path, width=width, height=height, num_threads=num_threads)
     return decode_batch(reader, indices, path)
+
+
+def read_frames_pyav(
+    path: str | Path, indices: Sequence[int] | np.ndarray, width: int | None = None, height: int | None = None
+) -> np.ndarray:
+    """PyAV fallback: decode sequentially, convert (and resize) only the wanted frames, in index order."""
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    wanted = {int(i) for i in idx}
+    found: dict[int, np.ndarray] = {}
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for position, frame in enumerate(container.decode(stream)):
+                if position in wanted:
+                    found[position] = frame.to_ndarray(format="rgb24", width=width or frame.width,
+                                                       height=height or frame.height)
+                if position >= idx.max(initial=-1):
+                    break
+    except (av.error.FFmpegError, IndexError) as error:
+        raise VideoDecodeError(path, f"PyAV decoding failed ({_first_line(error)})") from error
+    missing = wanted - set(found)
+    if missing:
+        raise VideoDecodeError(path, f"{len(missing)} requested frames do not exist (first: {min(missing)})")
+    return np.stack([found[int(i)] for i in idx]) if idx.size else np.zeros((0, height or 0, width or 0, 3), np.uint8)
 
 
 def thumbnails(

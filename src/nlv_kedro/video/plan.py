@@ -19,13 +19,13 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from nlv_kedro.video.chunking import fixed_count_chunks, fixed_duration_chunks, scene_chunks
-from nlv_kedro.video.decode import decode_batch, open_reader
+from nlv_kedro.video.decode import decode_batch, open_reader, read_frames_pyav
 from nlv_kedro.video.sampling import consecutive_histogram_distances, drop_near_duplicates, uniform_indices
 
 logger = logging.getLogger(__name__)
 
 ChunkingStrategy = Literal["fixed_count", "fixed_duration", "scene"]
-PLAN_ALGORITHM_VERSION = 1  # bump when planning code changes what it outputs for the same config
+PLAN_ALGORITHM_VERSION = 2  # bump when planning code changes what it outputs for the same config
 _DERIVED_KEYS = ("n_kept", "n_chunks", "kept_ratio")  # in to_dict for reporting, recomputed by from_dict
 
 
@@ -35,9 +35,11 @@ class PlanConfig:
 
     target_fps: float = 2.0  # uniform sampling rate before dedup
     max_frames: int = 256  # cap on sampled frames; long videos are then sampled uniformly end to end
-    # Mean |gray difference| to the last kept frame, in [0, 1]. 0.02 (~5 gray levels) drops a static shot
-    # with sensor/compression noise (~0.005 on 32x24 thumbs) but keeps a small moving object.
-    dedup_threshold: float = 0.02
+    # Largest per-cell mean |gray difference| to the last kept frame (cells of a dedup_grid x dedup_grid
+    # layout), in [0, 1]. 0.01 drops a static shot with sensor/compression noise (<= 0.001 on the demo's
+    # still shots) but keeps a small ball moving over a still background (>= 0.02 per sample).
+    dedup_threshold: float = 0.01
+    dedup_grid: int = 4
     thumb_width: int = 32  # planning thumbnails, resized by the decoder
     thumb_height: int = 24
     chunking: ChunkingStrategy = "fixed_count"
@@ -56,7 +58,7 @@ class PlanConfig:
         for name in ("target_fps", "chunk_seconds"):
             if not float(getattr(self, name)) > 0:
                 fail(name, "must be a number > 0")
-        for name in ("max_frames", "frames_per_chunk", "min_chunk"):
+        for name in ("max_frames", "frames_per_chunk", "min_chunk", "dedup_grid"):
             if int(getattr(self, name)) < 1:
                 fail(name, "must be an integer >= 1")
         for name in ("thumb_width", "thumb_height"):
@@ -150,7 +152,7 @@ def plan_from_thumbnails(
         raise ValueError(
             f"video '{video_id}': need one thumbnail per sampled frame, got {len(thumbs)} for {len(sampled)}"
         )
-    keep = drop_near_duplicates(thumbs, config.dedup_threshold)
+    keep = drop_near_duplicates(thumbs, config.dedup_threshold, config.dedup_grid)
     kept, kept_thumbs = sampled[keep], thumbs[keep]
     timestamps = kept / fps
     if config.chunking == "fixed_count":
@@ -173,7 +175,9 @@ def plan_from_thumbnails(
     )
 
 
-def plan_video(path: str | Path, video_id: str, fps: float, n_frames: int, config: PlanConfig) -> VideoPlan:
+def plan_video(
+    path: str | Path, video_id: str, fps: float, n_frames: int, config: PlanConfig, decoder: str = "decord"
+) -> VideoPlan:
     """Plan one video file. ``fps`` and ``n_frames`` come from the video index (ingest).
 
     If the decoder finds fewer frames than ``n_frames`` (containers often over-report), planning uses the
@@ -182,6 +186,10 @@ def plan_video(path: str | Path, video_id: str, fps: float, n_frames: int, confi
     """
     if not fps > 0 or n_frames < 1:
         raise ValueError(f"video '{video_id}' ({path}): need fps > 0 and n_frames >= 1, got {fps}, {n_frames}")
+    if decoder == "pyav":  # ingest found decord cannot open this container; its frame count is exact
+        sampled = uniform_indices(n_frames, fps, config.target_fps, config.max_frames)
+        thumbs = read_frames_pyav(path, sampled, config.thumb_width, config.thumb_height)
+        return plan_from_thumbnails(video_id, sampled, thumbs, fps, n_frames, config)
     reader = open_reader(path, width=config.thumb_width, height=config.thumb_height)
     if len(reader) < n_frames:
         logger.warning(

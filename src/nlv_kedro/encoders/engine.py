@@ -1,0 +1,214 @@
+"""Batch encoding of planned frames: decode in DataLoader workers, encode in full batches, store per video.
+
+Frames of several videos share one forward batch (short videos would otherwise run tiny batches),
+and decoding of the next videos overlaps the forward pass of the current batch. On CUDA the frames
+travel as pinned uint8 (4x less than float), are normalised on the GPU, and run under autocast.
+Each video is written to the store as soon as its last frame is encoded, so a killed run loses at
+most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.encoders.base import FrameEncoder
+from nlv_kedro.video.decode import VideoDecodeError, read_frames
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EncodeJob:
+    """One video to encode: the kept frames of its plan and their grouping into chunks."""
+
+    video_id: str
+    path: str
+    decoder: str
+    frame_indices: np.ndarray  # (n_kept,) frame indices to decode
+    chunk_bounds: np.ndarray  # (n_chunks, 2) half-open positions into frame_indices
+    chunk_start_s: np.ndarray  # (n_chunks,)
+    chunk_end_s: np.ndarray  # (n_chunks,)
+    fingerprint: str  # encoder + plan + pooling identity of the vectors this job produces
+
+
+def job_fingerprint(encoder_fp: str, pooling: str, frame_indices: np.ndarray, chunk_bounds: np.ndarray) -> str:
+    """Changes when the encoder, the pooling or this video's plan changes; stable otherwise."""
+    digest = hashlib.sha256(f"{encoder_fp}|{pooling}|".encode())
+    digest.update(np.asarray(frame_indices, np.int64).tobytes())
+    digest.update(np.asarray(chunk_bounds, np.int64).tobytes())
+    return digest.hexdigest()[:20]
+
+
+class _DecodeDataset(Dataset):
+    """Item i = the kept frames of job i as uint8 (N, H, W, 3), or the decode error's reason."""
+
+    def __init__(self, jobs: Sequence[EncodeJob], size: tuple[int, int]) -> None:
+        self.jobs, self.size = jobs, size
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def __getitem__(self, i: int) -> tuple[int, torch.Tensor | None, str]:
+        job = self.jobs[i]
+        height, width = self.size
+        try:
+            frames = read_frames(job.path, job.frame_indices, width=width, height=height, decoder=job.decoder)
+        except VideoDecodeError as exc:
+            return i, None, exc.reason
+        return i, torch.from_numpy(frames), ""
+
+
+@dataclass
+class EncodeStats:
+    encoded: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    frames: int = 0
+    seconds: float = 0.0
+
+    @property
+    def frames_per_s(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+def pool_chunks(frame_vectors: torch.Tensor, bounds: np.ndarray, pooling: str) -> torch.Tensor:
+    """(n_kept, D) frame vectors -> (n_chunks, D) chunk vectors by ``mean`` or ``max`` over each chunk."""
+    if pooling not in ("mean", "max"):
+        raise ValueError(f"encode.pooling must be 'mean' or 'max', got {pooling!r}")
+    parts = [frame_vectors[s:e] for s, e in bounds]
+    return torch.stack([p.mean(0) if pooling == "mean" else p.amax(0) for p in parts])
+
+
+def encode_jobs(
+    jobs: Sequence[EncodeJob],
+    encoder: FrameEncoder,
+    store: EmbeddingStore,
+    batch_size: int = 64,
+    num_workers: int = 1,
+    pooling: str = "mean",
+    extra_metadata: dict[str, str] | None = None,
+) -> EncodeStats:
+    """Encode every job's frames and write one store entry per video; failures are reported, not raised."""
+    if encoder.kind != "image":
+        return _encode_video_kind(jobs, encoder, store, batch_size, extra_metadata or {})
+    device = encoder.device
+    cuda = device.type == "cuda"
+    loader = DataLoader(
+        _DecodeDataset(jobs, encoder.input_size), batch_size=None, shuffle=False, num_workers=num_workers,
+        prefetch_factor=4 if num_workers else None,
+    )
+    stats = EncodeStats()
+    pending: list[tuple[int, torch.Tensor]] = []  # (job index, uint8 frames not yet encoded)
+    done: dict[int, list[torch.Tensor]] = {}
+    progress = tqdm(total=sum(len(j.frame_indices) for j in jobs), desc="encoding frames", unit="frame")
+    start = time.perf_counter()
+
+    def run(n: int) -> None:
+        """Encode the first ``n`` pending frames and hand each video its vectors."""
+        taken, owners, left = [], [], n
+        while left and pending:
+            i, frames = pending[0]
+            part, rest = frames[:left], frames[left:]
+            taken.append(part)
+            owners.append((i, len(part)))
+            left -= len(part)
+            pending[0:1] = [(i, rest)] if len(rest) else []
+        batch = torch.cat(taken)
+        if cuda:  # page-locked uint8 -> asynchronous copy; normalisation then runs on the GPU
+            batch = batch.pin_memory()
+        batch = batch.to(device, non_blocking=True)
+        vectors = _forward(encoder, batch, cuda)
+        for (i, count), part in zip(owners, vectors.split([c for _, c in owners])):
+            done.setdefault(i, []).append(part)
+            if sum(len(p) for p in done[i]) == len(jobs[i].frame_indices):
+                _finish(jobs[i], torch.cat(done.pop(i)), store, pooling, encoder, extra_metadata or {})
+                stats.encoded.append(jobs[i].video_id)
+        stats.frames += len(batch)
+        progress.update(len(batch))
+        progress.set_postfix(fps=f"{stats.frames / (time.perf_counter() - start):.1f}")
+
+    for i, frames, reason in loader:
+        if frames is None:
+            logger.warning("Skipping video '%s' (%s): %s", jobs[i].video_id, jobs[i].path, reason)
+            stats.failed.append({"video_id": jobs[i].video_id, "path": jobs[i].path, "reason": reason})
+            progress.update(len(jobs[i].frame_indices))
+            continue
+        pending.append((i, frames))
+        while sum(len(f) for _, f in pending) >= batch_size:
+            run(batch_size)
+    while pending:
+        run(batch_size)
+    progress.close()
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def _forward(encoder: FrameEncoder, batch: torch.Tensor, cuda: bool) -> torch.Tensor:
+    with torch.inference_mode():
+        if cuda:
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            with torch.autocast("cuda", dtype=dtype):
+                return encoder.encode(encoder.preprocess(batch)).float().cpu()
+        return encoder.encode(encoder.preprocess(batch))
+
+
+def _finish(job: EncodeJob, vectors: torch.Tensor, store: EmbeddingStore, pooling: str, encoder: FrameEncoder,
+            extra: dict[str, str]) -> None:
+    _write(job, pool_chunks(vectors, job.chunk_bounds, pooling), store, pooling, encoder.name, extra)
+
+
+def _write(job: EncodeJob, chunks: torch.Tensor, store: EmbeddingStore, pooling: str, encoder_name: str,
+           extra: dict[str, str]) -> None:
+    """One store entry: chunk vectors (n_chunks, D) with their timestamps and the plan that made them."""
+    store.write(
+        job.video_id,
+        {
+            "embeddings": chunks.cpu().numpy().astype(np.float32),
+            "chunk_start_s": np.asarray(job.chunk_start_s, np.float32),
+            "chunk_end_s": np.asarray(job.chunk_end_s, np.float32),
+            "frame_indices": np.asarray(job.frame_indices, np.int64),
+            "chunk_bounds": np.asarray(job.chunk_bounds, np.int64),
+        },
+        {"fingerprint": job.fingerprint, "encoder": encoder_name, "pooling": pooling, "video_id": job.video_id,
+         **extra},
+    )
+
+
+def _chunk_clip_indices(job: EncodeJob, num_frames: int) -> Iterator[np.ndarray]:
+    """For clip encoders: ``num_frames`` positions spread evenly over each chunk (repeating if short)."""
+    for s, e in job.chunk_bounds:
+        yield job.frame_indices[np.linspace(s, e - 1, num_frames).round().astype(int)]
+
+
+def _encode_video_kind(jobs: Sequence[EncodeJob], encoder: FrameEncoder, store: EmbeddingStore,
+                       batch_size: int, extra: dict[str, str]) -> EncodeStats:
+    """Clip encoders (VideoMAE-style) see each chunk as one clip of ``encoder.num_frames`` frames."""
+    stats, start = EncodeStats(), time.perf_counter()
+    height, width = encoder.input_size
+    t = encoder.num_frames or 8
+    for job in tqdm(jobs, desc="encoding chunks", unit="video"):
+        clips = list(_chunk_clip_indices(job, t))
+        try:
+            frames = read_frames(job.path, np.concatenate(clips), width=width, height=height, decoder=job.decoder)
+        except VideoDecodeError as exc:
+            stats.failed.append({"video_id": job.video_id, "path": job.path, "reason": exc.reason})
+            continue
+        x = torch.from_numpy(frames).to(encoder.device)
+        with torch.inference_mode():
+            x = encoder.preprocess(x).view(len(clips), t, 3, height, width)
+            per_batch = max(1, batch_size // t)
+            vectors = torch.cat([encoder.encode_chunks(x[k : k + per_batch]) for k in range(0, len(clips), per_batch)])
+        _write(job, vectors, store, "clip", encoder.name, extra)
+        stats.encoded.append(job.video_id)
+        stats.frames += len(frames)
+    stats.seconds = time.perf_counter() - start
+    return stats

@@ -1,0 +1,14 @@
+"""`preprocess`: `video_index` → `chunk_plan` (kept frames, chunk bounds, timestamps) + kept-frame stats."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import plan_videos
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(plan_videos, ["video_index", "params:ingest.root", "params:preprocess"],
+                 ["chunk_plan", "chunk_plan_stats"], name="plan_videos_node"),
+        ]
+    )
