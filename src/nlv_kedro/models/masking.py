@@ -1,0 +1,136 @@
+"""Which chunks to hide during pretraining, and how to corrupt them (V-JEPA's mask collator, alone).
+
+All functions take per-video ``lengths`` (B,) and return a (B, T_max) bool mask, True = masked,
+with these invariants: padding is never masked; a video of length >= 2 has at least one masked and
+at least one visible chunk; a video of length 1 has nothing masked (nothing to predict it from).
+Randomness comes only from the optional (CPU) ``torch.Generator``, so a seeded generator reproduces
+masks; masks are drawn on the CPU (as in a collate function) and returned on the input's device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def _check(lengths: Tensor, ratio: float) -> None:
+    if lengths.dim() != 1:
+        raise ValueError(f"lengths must be (B,) ints, got shape {tuple(lengths.shape)}")
+    if bool((lengths < 0).any()):
+        raise ValueError("lengths must be >= 0")
+    if not 0.0 < ratio < 1.0:
+        raise ValueError(f"mask ratio must be in (0, 1), got {ratio!r}")
+
+
+def _num_masked(lengths: Tensor, ratio: float) -> Tensor:
+    """k = round(ratio * L) clamped to [1, L - 1] for L >= 2, and 0 for L <= 1.  # (B,)"""
+    k = torch.round(lengths.double() * ratio).long()
+    k = torch.minimum(k.clamp_min(1), lengths - 1)
+    return torch.where(lengths >= 2, k, torch.zeros_like(k))
+
+
+def _t_max(lengths: Tensor) -> int:
+    return int(lengths.max()) if lengths.numel() else 0
+
+
+def span_mask(
+    lengths: Tensor, ratio: float, mean_span: float = 3.0, generator: torch.Generator | None = None
+) -> Tensor:
+    """Mask exactly k = round(ratio * L) chunks per video as contiguous spans in time.
+
+    Neighbouring chunks are near-duplicates, so i.i.d. masking is solvable by copying a neighbour;
+    spans force the model to use longer context. Span lengths are geometric with mean ``mean_span``
+    (>= 1); starts are uniform; overlapping or adjacent spans merge; the last span is cut to hit k.
+    """
+    _check(lengths, ratio)
+    if mean_span < 1.0:
+        raise ValueError(f"mean_span must be >= 1, got {mean_span!r}")
+    device, lengths = lengths.device, lengths.cpu().long()
+    B, T = lengths.numel(), _t_max(lengths)
+    mask = torch.zeros(B, T, dtype=torch.bool)
+    k_all = _num_masked(lengths, ratio)
+    p = 1.0 / mean_span
+    for b in range(B):
+        L, k = int(lengths[b]), int(k_all[b])
+        row = [False] * L
+        count = 0
+        while count < k:
+            draws = torch.rand(32, 2, generator=generator, dtype=torch.float64).tolist()  # (starts, spans)
+            for u_start, u_span in draws:
+                start = min(int(u_start * L), L - 1)
+                span = 1 if p >= 1.0 else 1 + int(math.log1p(-u_span) / math.log1p(-p))
+                for t in range(start, min(start + span, L)):
+                    if not row[t]:
+                        row[t] = True
+                        count += 1
+                        if count == k:
+                            break
+                if count == k:
+                    break
+        mask[b, :L] = torch.tensor(row, dtype=torch.bool)
+    assert int(mask.sum()) == int(k_all.sum())
+    return mask.to(device)
+
+
+def iid_mask(lengths: Tensor, ratio: float, generator: torch.Generator | None = None) -> Tensor:
+    """Mask exactly k = max(1, round(ratio * L)) (< L) i.i.d. positions per video (NextLevelBERT's 15%)."""
+    _check(lengths, ratio)
+    device, lengths = lengths.device, lengths.cpu().long()
+    B, T = lengths.numel(), _t_max(lengths)
+    padding = torch.arange(T).unsqueeze(0) >= lengths.unsqueeze(1)  # (B, T)
+    scores = torch.rand(B, T, generator=generator).masked_fill(padding, 2.0)  # padding sorts last
+    ranks = scores.argsort(dim=1).argsort(dim=1)  # (B, T) rank of each position
+    mask = ranks < _num_masked(lengths, ratio).unsqueeze(1)  # (B, T)
+    assert not bool((mask & padding).any())
+    return mask.to(device)
+
+
+def bert_corruption(
+    x: Tensor,
+    mask: Tensor,
+    lengths: Tensor,
+    p_mask: float = 0.8,
+    p_random: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """NextLevelBERT's 80/10/10 rule over the masked positions.
+
+    Returns ``(x_corrupted (B, T, D), mask_positions (B, T) bool)``. Of the masked positions, a
+    fraction ``p_mask`` goes to ``mask_positions`` (the model swaps in its [MASK] embedding; x is left
+    as is there), ``p_random`` get x replaced by a real chunk vector drawn uniformly from ANOTHER
+    video of the batch (with B == 1 these fall back to [MASK]), and the rest keep their vector. The
+    loss is still computed on ALL of ``mask``; the caller keeps using it.
+    """
+    if x.dim() != 3 or mask.shape != x.shape[:2] or mask.dtype != torch.bool:
+        raise ValueError(f"x must be (B, T, D) and mask bool (B, T); got {tuple(x.shape)} and {tuple(mask.shape)}")
+    if p_mask < 0 or p_random < 0 or p_mask + p_random > 1.0 + 1e-9:
+        raise ValueError(f"need p_mask, p_random >= 0 and p_mask + p_random <= 1, got {p_mask}, {p_random}")
+    B, T, _ = x.shape
+    lengths = lengths.to(x.device).long()
+    if lengths.shape != (B,) or bool((lengths < 1).any()) or bool((lengths > T).any()):
+        raise ValueError(f"lengths must be (B,) = ({B},) with 1 <= length <= T = {T}, got {lengths.tolist()}")
+    padding = torch.arange(T, device=x.device).unsqueeze(0) >= lengths.unsqueeze(1)  # (B, T)
+    assert not bool((mask & padding).any()), "mask covers padding"
+    u = torch.rand(B, T, generator=generator).to(x.device)  # (B, T)
+    mask_positions = mask & (u < p_mask)
+    random = mask & (u >= p_mask) & (u < p_mask + p_random)
+    x_corrupted = x.clone()
+    if B == 1:
+        return x_corrupted, mask_positions | random
+    n = int(random.sum())
+    if n:
+        b = random.nonzero()[:, 0]  # (n,) row of each random position, row-major
+        shift = torch.randint(1, B, (n,), generator=generator).to(x.device)  # never 0 -> other video
+        src_b = (b + shift) % B  # (n,)
+        src_t = (torch.rand(n, generator=generator).to(x.device) * lengths[src_b]).long()
+        src_t = torch.minimum(src_t, lengths[src_b] - 1)  # (n,) a real chunk of src_b
+        x_corrupted[random] = x[src_b, src_t]
+    return x_corrupted, mask_positions
+
+
+def apply_masks(x: Tensor, mask: Tensor) -> Tensor:
+    """Gather masked rows: x (B, T, D), mask (B, T) bool -> (N_masked, D), row-major (video, then time)."""
+    assert mask.dtype == torch.bool and mask.shape == x.shape[:2], (tuple(x.shape), tuple(mask.shape))
+    return x[mask]  # (N, D)
