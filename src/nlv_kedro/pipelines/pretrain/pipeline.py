@@ -1,0 +1,18 @@
+"""`pretrain`: `chunk_embeddings` → `top_model` (+ MLflow run and registry version), `contextual_embeddings`."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import export_contextual_embeddings, pretrain_top_model, register_top_model
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(pretrain_top_model, ["video_index", "chunk_embeddings", "params:pretrain"],
+                 ["top_model", "pretrain_history"], name="pretrain_top_model_node"),
+            Node(export_contextual_embeddings, ["top_model", "video_index", "chunk_embeddings"],
+                 "contextual_embeddings", name="export_contextual_embeddings_node"),
+            Node(register_top_model, ["top_model", "pretrain_history", "params:pretrain"], "top_model_registration",
+                 name="register_top_model_node"),
+        ]
+    )

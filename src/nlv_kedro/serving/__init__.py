@@ -1,0 +1,1 @@
+"""Packaging of the trained top model: safetensors artifact, MLflow pyfunc, registry."""

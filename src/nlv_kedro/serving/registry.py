@@ -1,0 +1,68 @@
+"""Log the top model to MLflow, register a new version, and move the `champion` alias only on improvement."""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.serving.pyfunc import ARTIFACT_KEY
+
+logger = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+METRIC_TAG = "selection_metric"
+
+
+def log_and_register(artifact: TopModelArtifact, model_name: str, metric_name: str, metric_value: float,
+                     greater_is_better: bool = True) -> dict:
+    """Log ``artifact`` as a pyfunc model in the active run (or a new one), register a version, and move
+    the champion alias to it if its metric beats the current champion's (or there is none)."""
+    entry = Path(__file__).with_name("pyfunc_entry.py")
+    with tempfile.TemporaryDirectory() as tmp, _active_run():
+        artifact.save(tmp)
+        info = mlflow.pyfunc.log_model(
+            name="nextlevel_top_model", python_model=str(entry), artifacts={ARTIFACT_KEY: tmp},
+            registered_model_name=model_name, pip_requirements=[],
+        )
+    client = MlflowClient()
+    version = str(info.registered_model_version)
+    client.set_model_version_tag(model_name, version, METRIC_TAG, f"{metric_name}={metric_value:.6f}")
+    client.set_model_version_tag(model_name, version, "metric_value", f"{metric_value:.6f}")
+    previous = _champion(client, model_name)
+    better = previous is None or math.isnan(previous[1]) or (
+        metric_value > previous[1] if greater_is_better else metric_value < previous[1])
+    if better:
+        client.set_registered_model_alias(model_name, CHAMPION, version)
+    logger.info("Registered %s version %s (%s=%.4f); champion %s", model_name, version, metric_name, metric_value,
+                f"moved to {version}" if better else f"stays at {previous[0]} ({previous[1]:.4f})")
+    return {"model_name": model_name, "version": version, "metric": metric_name, "value": metric_value,
+            "champion_version": version if better else previous[0], "champion_moved": better,
+            "model_uri": f"models:/{model_name}/{version}"}
+
+
+def _champion(client: MlflowClient, model_name: str) -> tuple[str, float] | None:
+    try:
+        current = client.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        return None
+    return str(current.version), float(current.tags.get("metric_value", "nan"))
+
+
+class _active_run:
+    """Reuse the run kedro-mlflow opened for the pipeline; start one when called outside Kedro."""
+
+    def __enter__(self) -> None:
+        self._own = mlflow.active_run() is None
+        if self._own:
+            mlflow.start_run(run_name="nextlevel-pretrain")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own:
+            mlflow.end_run()

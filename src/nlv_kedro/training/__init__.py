@@ -1,0 +1,1 @@
+"""Lightning layer: DataModules over the embedding store, LightningModules that receive a network."""

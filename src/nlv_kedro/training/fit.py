@@ -1,0 +1,110 @@
+"""Run masked-embedding pretraining with a Lightning Trainer: checkpoints, resume, MLflow, history."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import mlflow
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import MLFlowLogger
+
+from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
+from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.data import SequenceDataModule, Sequences, Standardizer
+from nlv_kedro.training.module import MaskedEmbeddingModule
+from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    max_epochs: int = 40
+    batch_size: int = 32
+    max_train_chunks: int = 64
+    accelerator: str = "auto"
+    devices: int | str = "auto"
+    strategy: str = "auto"  # Lightning's own: ddp, fsdp, ... for multi-GPU / multi-node
+    num_nodes: int = 1
+    precision: str = "auto"  # auto: bf16-mixed on CUDA with bf16 support, else 32-true
+    gradient_clip_val: float = 1.0
+    num_workers: int = 0
+    log_every_n_steps: int = 5
+    early_stopping_patience: int | None = None
+    seed: int = 0
+    checkpoint_dir: str = "data/06_models/pretrain_checkpoints"
+    resume: bool = False
+    fast_dev_run: bool = False
+    enable_progress_bar: bool = True
+
+
+class HistoryCallback(Callback):
+    """Per-epoch copies of the logged metrics (train and val), returned to Kedro as a dataset."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict[str, float]] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        row = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
+        self.epochs.append({"epoch": trainer.current_epoch, **row})
+
+
+def resolve_precision(precision: str) -> str:
+    if precision != "auto":
+        return precision
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return "bf16-mixed"
+    return "32-true"
+
+
+def mlflow_logger() -> MLFlowLogger | bool:
+    """Log into the run kedro-mlflow opened for this pipeline, if any (metrics land next to its params)."""
+    run = mlflow.active_run()
+    if run is None:
+        return False
+    return MLFlowLogger(tracking_uri=mlflow.get_tracking_uri(), run_id=run.info.run_id, log_model=False)
+
+
+def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: NextLevelConfig,
+                           objective: ObjectiveConfig, optim: OptimConfig,
+                           trainer_config: TrainerConfig) -> tuple[TopModelArtifact, dict]:
+    """Train on ``train``, validate on ``val``; return the final weights as an artifact and the history."""
+    tc = trainer_config
+    L.seed_everything(tc.seed, workers=True)
+    fitted = Standardizer.fit(train)
+    standardizer = fitted if objective.target_norm == "standardize" else Standardizer.identity(train.dim)
+    network = NextLevelModel(network_config)
+    n_params = network.num_trainable_parameters()
+    logger.info("NextLevel top model: %s trainable parameters", f"{n_params:,}")
+    module = MaskedEmbeddingModule(network, objective, optim, torch.from_numpy(standardizer.mean),
+                                   torch.from_numpy(standardizer.std), torch.from_numpy(fitted.mean), tc.seed)
+    data = SequenceDataModule(train, val, standardizer, tc.batch_size, tc.max_train_chunks, tc.num_workers)
+    history = HistoryCallback()
+    checkpoint_dir = Path(tc.checkpoint_dir)
+    callbacks: list[Callback] = [history, ModelCheckpoint(dirpath=checkpoint_dir, save_last=True, save_top_k=0)]
+    if tc.early_stopping_patience:
+        callbacks.append(EarlyStopping("val/loss", patience=tc.early_stopping_patience))
+    trainer = L.Trainer(
+        max_epochs=tc.max_epochs, accelerator=tc.accelerator, devices=tc.devices, strategy=tc.strategy,
+        num_nodes=tc.num_nodes, precision=resolve_precision(tc.precision), gradient_clip_val=tc.gradient_clip_val,
+        logger=mlflow_logger(), callbacks=callbacks, log_every_n_steps=tc.log_every_n_steps,
+        fast_dev_run=tc.fast_dev_run, enable_progress_bar=tc.enable_progress_bar, enable_model_summary=False,
+        default_root_dir=str(checkpoint_dir),
+    )
+    last = checkpoint_dir / "last.ckpt"
+    ckpt_path = str(last) if tc.resume and last.is_file() else None
+    if tc.resume and ckpt_path is None:
+        logger.info("pretrain.resume is on but %s does not exist: starting from scratch", last)
+    trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
+    final = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
+    artifact = TopModelArtifact(network_config, {k: v.detach().cpu() for k, v in network.state_dict().items()},
+                                standardizer.mean, standardizer.std,
+                                {"trainable_parameters": n_params, "final_metrics": final})
+    return artifact, {"epochs": history.epochs, "final": final, "trainable_parameters": n_params,
+                      "resumed_from": ckpt_path, "epochs_completed": trainer.current_epoch}
