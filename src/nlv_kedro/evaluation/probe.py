@@ -1,0 +1,192 @@
+"""Linear probe on frozen vectors (CLIP and the thesis): multinomial logistic regression, few-shot curves.
+
+Protocol: for k shots per class and several seeds, draw k training examples per class (from the train split
+only), standardize with statistics of those examples, pick C on the validation split, report top-1/top-5
+on the test split. Everything returned by :func:`probe_curve` is plain python floats and lists so it can go
+straight into a JSON / metrics dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_C_GRID: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+def few_shot_indices(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Indices into ``labels`` with exactly ``k`` per class, drawn without replacement, returned sorted.
+
+    The caller passes the *train* labels only, so every returned index is a train row by construction
+    (test rows can never leak in). Same ``seed`` -> same draw (``np.random.default_rng(seed)``, classes
+    visited in sorted order).
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    if k < 1:
+        raise ValueError(f"k (shots per class) must be >= 1, got {k}")
+    rng = np.random.default_rng(seed)
+    chosen: list[np.ndarray] = []
+    for cls in np.unique(labels):
+        members = np.flatnonzero(labels == cls)
+        if members.size < k:
+            raise ValueError(
+                f"class {cls!r} has only {members.size} training examples, fewer than k={k}; "
+                "lower the shot count or drop the class"
+            )
+        chosen.append(rng.choice(members, size=k, replace=False))
+    return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
+
+
+def _make_probe(c: float, max_iter: int) -> Pipeline:
+    # lbfgs on >2 classes is multinomial (softmax) in sklearn >= 1.5; for 2 classes it is the equivalent binary model.
+    return Pipeline(
+        [("scale", StandardScaler()), ("logreg", LogisticRegression(C=c, solver="lbfgs", max_iter=max_iter))]
+    )
+
+
+def _fit(c: float, x: np.ndarray, y: np.ndarray, max_iter: int) -> Pipeline:
+    model = _make_probe(c, max_iter)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(x, y)
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        logger.warning("logistic probe did not converge in %d iterations (C=%g)", max_iter, c)
+    return model
+
+
+def fit_probe(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    c_grid: Sequence[float] = DEFAULT_C_GRID,
+    max_iter: int = 2000,
+) -> tuple[object, float]:
+    """Fit standardize + logistic regression, choosing C from ``c_grid`` by validation accuracy.
+
+    Ties go to the smaller C (stronger regularization is the safer bet with few shots). With an empty
+    validation split there is nothing to select on, so C=1.0 is used. Returns (fitted Pipeline, chosen C);
+    the Pipeline exposes ``predict_proba`` and ``classes_``.
+    """
+    train_x, train_y = np.asarray(train_x), np.asarray(train_y)
+    if train_x.ndim != 2 or len(train_x) != len(train_y):
+        raise ValueError(f"train_x must be (N, D) aligned with train_y; got {train_x.shape} and {train_y.shape}")
+    if np.unique(train_y).size < 2:
+        raise ValueError("train_y holds fewer than 2 classes; a classifier probe needs at least 2")
+    if not c_grid:
+        raise ValueError("c_grid is empty; pass at least one regularization value C")
+    if val_x is None or val_y is None or len(val_y) == 0:
+        logger.info("empty validation split: fitting the probe with C=1.0")
+        return _fit(1.0, train_x, train_y, max_iter), 1.0
+    best: tuple[float, float, Pipeline] | None = None  # (val accuracy, C, model)
+    for c in sorted(float(c) for c in c_grid):
+        model = _fit(c, train_x, train_y, max_iter)
+        acc = float(np.mean(model.predict(np.asarray(val_x)) == np.asarray(val_y)))
+        if best is None or acc > best[0]:
+            best = (acc, c, model)
+    assert best is not None
+    logger.debug("probe: chose C=%g (val accuracy %.4f)", best[1], best[0])
+    return best[2], best[1]
+
+
+def topk_accuracy(scores: np.ndarray, y_true: np.ndarray, classes: np.ndarray, k: int) -> float:
+    """Fraction of rows whose true label is among the ``k`` highest-scoring classes.
+
+    ``scores`` is (N, C) with columns aligned to ``classes``; k is clipped to C. A label absent from
+    ``classes`` counts as a miss. Empty input -> nan (there is no accuracy to report).
+    """
+    scores, y_true, classes = np.asarray(scores), np.asarray(y_true), np.asarray(classes)
+    if scores.ndim != 2 or scores.shape[1] != len(classes) or scores.shape[0] != len(y_true):
+        raise ValueError(
+            f"scores must be (N, C) = ({len(y_true)}, {len(classes)}) to match y_true and classes; got {scores.shape}"
+        )
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if len(y_true) == 0:
+        return float("nan")
+    k = min(k, len(classes))
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]  # (N, k)
+    hits = (classes[top] == y_true[:, None]).any(axis=1)
+    return float(hits.mean())
+
+
+def evaluate_probe(
+    model: object, x: np.ndarray, y: np.ndarray, subsets: dict[str, np.ndarray] | None = None
+) -> dict[str, float]:
+    """Top-1 and top-5 (top-min(5, C)) accuracy, plus ``top1_<name>`` on each boolean row mask in ``subsets``."""
+    y = np.asarray(y)
+    scores = model.predict_proba(np.asarray(x))  # type: ignore[attr-defined]  # (N, C)
+    classes = np.asarray(model.classes_)  # type: ignore[attr-defined]
+    metrics = {
+        "top1": topk_accuracy(scores, y, classes, 1),
+        "top5": topk_accuracy(scores, y, classes, min(5, len(classes))),
+    }
+    for name, mask in (subsets or {}).items():
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != y.shape:
+            raise ValueError(f"subset {name!r} mask has shape {mask.shape}, expected {y.shape} (one flag per row)")
+        metrics[f"top1_{name}"] = topk_accuracy(scores[mask], y[mask], classes, 1)
+    return metrics
+
+
+def probe_curve(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    shots: Sequence[int] = (1, 2, 4, 8, 16),
+    seeds: Sequence[int] = (0, 1, 2),
+    subsets: dict[str, np.ndarray] | None = None,
+) -> dict:
+    """Few-shot curve: mean/std over seeds of test metrics for each shot count, plus the all-train probe.
+
+    ``subsets`` are boolean masks over the *test* rows. Shot counts larger than the smallest train class
+    are skipped and listed under ``skipped_shots``. Std is the population std (0 for a single seed).
+    ``<metric>_mean`` / ``<metric>_std`` lists align with ``shots`` (the shot counts actually run);
+    ``c_chosen`` holds the chosen C per shot and seed, ``full_C`` the C of the all-train probe.
+    """
+    train_x, train_y = np.asarray(train_x), np.asarray(train_y)
+    if not seeds:
+        raise ValueError("seeds is empty; pass at least one seed")
+    _, counts = np.unique(train_y, return_counts=True)
+    smallest = int(counts.min()) if counts.size else 0
+    run = [int(k) for k in shots if int(k) <= smallest]
+    skipped = [int(k) for k in shots if int(k) > smallest]
+    if skipped:
+        logger.info("probe curve: skipping shots %s (smallest train class has %d examples)", skipped, smallest)
+    metric_names = ["top1", "top5"] + [f"top1_{name}" for name in (subsets or {})]
+    result: dict = {"shots": run, "skipped_shots": skipped, "c_chosen": []}
+    for name in metric_names:
+        result[f"{name}_mean"], result[f"{name}_std"] = [], []
+    for k in run:
+        per_seed: list[dict[str, float]] = []
+        cs: list[float] = []
+        for seed in seeds:
+            idx = few_shot_indices(train_y, k, int(seed))
+            model, c = fit_probe(train_x[idx], train_y[idx], val_x, val_y)
+            per_seed.append(evaluate_probe(model, test_x, test_y, subsets))
+            cs.append(float(c))
+        for name in metric_names:
+            values = np.array([m[name] for m in per_seed], dtype=np.float64)
+            result[f"{name}_mean"].append(float(values.mean()))
+            result[f"{name}_std"].append(float(values.std()))
+        result["c_chosen"].append(cs)
+        logger.info("probe curve: %d-shot top1 %.4f", k, result["top1_mean"][-1])
+    model, c = fit_probe(train_x, train_y, val_x, val_y)
+    result["full"] = {name: float(v) for name, v in evaluate_probe(model, test_x, test_y, subsets).items()}
+    result["full_C"] = float(c)
+    logger.info("probe curve: full-train top1 %.4f (C=%g)", result["full"]["top1"], c)
+    return result
