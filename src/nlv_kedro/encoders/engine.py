@@ -41,9 +41,12 @@ class EncodeJob:
     fingerprint: str  # encoder + plan + pooling identity of the vectors this job produces
 
 
+STORE_LAYOUT_VERSION = 2  # bump when the tensors written per video change (2: frame_embeddings added)
+
+
 def job_fingerprint(encoder_fp: str, pooling: str, frame_indices: np.ndarray, chunk_bounds: np.ndarray) -> str:
-    """Changes when the encoder, the pooling or this video's plan changes; stable otherwise."""
-    digest = hashlib.sha256(f"{encoder_fp}|{pooling}|".encode())
+    """Changes when the encoder, the pooling, this video's plan or the store layout changes."""
+    digest = hashlib.sha256(f"{STORE_LAYOUT_VERSION}|{encoder_fp}|{pooling}|".encode())
     digest.update(np.asarray(frame_indices, np.int64).tobytes())
     digest.update(np.asarray(chunk_bounds, np.int64).tobytes())
     return digest.hexdigest()[:20]
@@ -163,15 +166,18 @@ def _forward(encoder: FrameEncoder, batch: torch.Tensor, cuda: bool) -> torch.Te
 
 def _finish(job: EncodeJob, vectors: torch.Tensor, store: EmbeddingStore, pooling: str, encoder: FrameEncoder,
             extra: dict[str, str]) -> None:
-    _write(job, pool_chunks(vectors, job.chunk_bounds, pooling), store, pooling, encoder.name, extra)
+    _write(job, pool_chunks(vectors, job.chunk_bounds, pooling), store, pooling, encoder.name, extra,
+           {"frame_embeddings": vectors.cpu().numpy().astype(np.float32)})
 
 
 def _write(job: EncodeJob, chunks: torch.Tensor, store: EmbeddingStore, pooling: str, encoder_name: str,
-           extra: dict[str, str]) -> None:
-    """One store entry: chunk vectors (n_chunks, D) with their timestamps and the plan that made them."""
+           extra: dict[str, str], more: dict[str, np.ndarray] | None = None) -> None:
+    """One store entry: chunk vectors (n_chunks, D) with their timestamps and the plan that made them;
+    image encoders also keep the per-frame vectors (n_kept, D) for frame-level baselines."""
     store.write(
         job.video_id,
         {
+            **(more or {}),
             "embeddings": chunks.cpu().numpy().astype(np.float32),
             "chunk_start_s": np.asarray(job.chunk_start_s, np.float32),
             "chunk_end_s": np.asarray(job.chunk_end_s, np.float32),

@@ -1,0 +1,83 @@
+"""Video vectors of every compared method, aligned on one list of videos.
+
+Frozen methods: the middle kept frame, mean-pooling of chunk vectors, and NextLevel's pooled
+contextual vectors. Supervised methods (trained on the train split's labels): the thesis'
+transformer-mean and class-token aggregators from scratch, and the fine-tuned NextLevel model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.models.nextlevel import NextLevelModel
+from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.classify import ClassifierConfig, fit_classifier, pooled_vectors
+from nlv_kedro.training.data import Standardizer, load_sequences
+
+logger = logging.getLogger(__name__)
+
+FROZEN_METHODS = ("middle_frame", "mean_pool", "nextlevel_frozen")
+SUPERVISED_METHODS = ("transformer_mean", "cls_token", "nextlevel_finetuned")
+
+
+def video_table(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore,
+                contextual_embeddings: EmbeddingStore) -> pd.DataFrame:
+    """Videos with both chunk and contextual vectors: id, label, split, order_dependent."""
+    keep = video_index["video_id"].astype(str).map(lambda v: v in chunk_embeddings and v in contextual_embeddings)
+    table = video_index.loc[keep, ["video_id", "label", "split"]].copy()
+    table["video_id"] = table["video_id"].astype(str)
+    flags = video_index.loc[keep, "order_dependent"] if "order_dependent" in video_index else False
+    table["order_dependent"] = pd.Series(flags, index=table.index).astype(str).str.lower().eq("true")
+    if table.empty:
+        raise FileNotFoundError("no video has both chunk and contextual embeddings: run the encode and pretrain pipelines")
+    return table.reset_index(drop=True)
+
+
+def frozen_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore,
+                   contextual_embeddings: EmbeddingStore) -> dict[str, np.ndarray]:
+    methods: dict[str, list[np.ndarray]] = {m: [] for m in FROZEN_METHODS}
+    for video_id in table["video_id"]:
+        chunks, _ = chunk_embeddings.read(video_id)
+        frames = chunks.get("frame_embeddings", chunks["embeddings"])  # clip encoders store no frames
+        methods["middle_frame"].append(frames[len(frames) // 2])
+        methods["mean_pool"].append(chunks["embeddings"].mean(0))
+        methods["nextlevel_frozen"].append(contextual_embeddings.read(video_id)[0]["pooled"])
+    return {m: np.stack(v).astype(np.float32) for m, v in methods.items()}
+
+
+def supervised_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore, top_model: TopModelArtifact,
+                       config: ClassifierConfig) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+    """Train the three supervised methods on train (early stopping on val) -> pooled vectors of all videos."""
+    classes = sorted(table["label"].unique())
+    y = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    sequences = load_sequences(chunk_embeddings, table["video_id"].tolist())
+    if not top_model.config.use_time:
+        sequences.times = [np.zeros_like(t) for t in sequences.times]
+    standardizer = Standardizer(top_model.mean, top_model.std)
+    parts = {s: np.flatnonzero(table["split"].to_numpy() == s) for s in ("train", "val", "test")}
+    subset = lambda idx: type(sequences)([sequences.ids[i] for i in idx], [sequences.vectors[i] for i in idx],  # noqa: E731
+                                         [sequences.times[i] for i in idx])
+    vectors, results = {}, {}
+    for method in SUPERVISED_METHODS:
+        cfg = replace(top_model.config, pooling="cls" if method == "cls_token" else top_model.config.pooling)
+        network = NextLevelModel(cfg)
+        if method == "nextlevel_finetuned":
+            network.load_state_dict(top_model.state_dict)
+        logger.info("Training %s (%s init) on %d train videos", method,
+                    "pretrained" if method == "nextlevel_finetuned" else "random", len(parts["train"]))
+        module, info = fit_classifier(network, standardizer, subset(parts["train"]), y[parts["train"]],
+                                      subset(parts["val"]), y[parts["val"]], len(classes), config)
+        pooled, logits = pooled_vectors(module, standardizer, sequences)
+        vectors[method] = pooled
+        test = parts["test"]
+        correct = logits[test].argmax(1) == y[test]
+        order = table["order_dependent"].to_numpy()[test]
+        results[method] = {**info, "head_top1": float(correct.mean()),
+                           "head_top1_order_dependent": float(correct[order].mean()) if order.any() else None,
+                           "head_top1_other": float(correct[~order].mean()) if (~order).any() else None}
+    return vectors, results

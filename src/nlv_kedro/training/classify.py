@@ -1,0 +1,126 @@
+"""Supervised sequence classification on frozen chunk embeddings: the thesis' transformer-mean and
+class-token aggregators (from scratch) and fine-tuning of the pretrained NextLevel top model.
+
+All three share one network class (NextLevelModel) plus a linear head, so "fine-tuned" versus
+"from scratch" differs only in the initial weights: that difference is what pretraining buys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.callbacks import EarlyStopping
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from nlv_kedro.models.nextlevel import NextLevelModel
+from nlv_kedro.training.data import Sequences, Standardizer, collate_sequences
+from nlv_kedro.training.fit import resolve_precision
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    lr: float = 3e-4
+    weight_decay: float = 0.05
+    max_epochs: int = 30
+    patience: int = 5
+    batch_size: int = 16
+    max_chunks: int = 64
+    label_smoothing: float = 0.1
+    accelerator: str = "auto"
+    seed: int = 0
+
+
+class _LabelledSequences(Dataset):
+    def __init__(self, sequences: Sequences, labels: np.ndarray, standardizer: Standardizer, max_len: int) -> None:
+        self.sequences, self.labels, self.standardizer, self.max_len = sequences, labels, standardizer, max_len
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        x, t = self.sequences.vectors[i][: self.max_len], self.sequences.times[i][: self.max_len]
+        return torch.from_numpy(self.standardizer.apply(x)), torch.from_numpy(t), i
+
+
+class SequenceClassifier(L.LightningModule):
+    """Network -> pooled video vector -> linear head; one ``model_step`` for train / val / test."""
+
+    def __init__(self, network: NextLevelModel, n_classes: int, labels: dict[str, torch.Tensor],
+                 config: ClassifierConfig) -> None:
+        super().__init__()
+        self.network, self.config = network, config
+        self.head = nn.Linear(network.config.d_model, n_classes)
+        self._labels = labels  # split name -> (N,) class index per dataset position
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        pooled = self.network(batch["x"], batch["padding_mask"], batch["times"]).pooled  # (B, d_model)
+        return pooled, self.head(pooled)
+
+    def model_step(self, batch: dict[str, torch.Tensor], split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        _, logits = self(batch)
+        y = self._labels[split][batch["index"].cpu()].to(logits.device)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.config.label_smoothing if split == "train" else 0.0)
+        return loss, (logits.argmax(-1) == y).float().mean()
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, acc = self.model_step(batch, "train")
+        self.log_dict({"train/loss": loss, "train/acc": acc}, on_epoch=True, on_step=False, batch_size=len(batch["x"]))
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss, acc = self.model_step(batch, "val")
+        self.log_dict({"val/loss": loss, "val/acc": acc}, on_epoch=True, prog_bar=True, batch_size=len(batch["x"]))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+
+
+def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: Sequences, train_y: np.ndarray,
+                   val: Sequences, val_y: np.ndarray, n_classes: int, config: ClassifierConfig) -> tuple[SequenceClassifier, dict]:
+    """Train with early stopping on val accuracy; the best epoch's weights are restored."""
+    L.seed_everything(config.seed, workers=True)
+    labels = {"train": torch.as_tensor(train_y), "val": torch.as_tensor(val_y)}
+    module = SequenceClassifier(network, n_classes, labels, config)
+    best = _KeepBest()
+    trainer = L.Trainer(
+        max_epochs=config.max_epochs, accelerator=config.accelerator, devices=1, logger=False,
+        enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=False,
+        precision=resolve_precision("auto"), callbacks=[EarlyStopping("val/acc", mode="max", patience=config.patience), best],
+    )
+    loader = lambda s, y, shuffle: DataLoader(  # noqa: E731
+        _LabelledSequences(s, y, standardizer, config.max_chunks), batch_size=config.batch_size, shuffle=shuffle,
+        collate_fn=collate_sequences)
+    trainer.fit(module, loader(train, train_y, True), loader(val, val_y, False))
+    module.load_state_dict(best.state)
+    return module.eval(), {"best_val_acc": best.score, "epochs": trainer.current_epoch + 1}
+
+
+class _KeepBest(L.Callback):
+    """Remember the weights of the epoch with the best val accuracy (in memory: the models are small)."""
+
+    def __init__(self) -> None:
+        self.score, self.state = -1.0, {}
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        score = float(trainer.callback_metrics.get("val/acc", -1.0))
+        if not trainer.sanity_checking and score > self.score:
+            self.score = score
+            self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+@torch.inference_mode()
+def pooled_vectors(module: SequenceClassifier, standardizer: Standardizer, sequences: Sequences,
+                   batch_size: int = 64, max_chunks: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(N, d_model) pooled vectors and (N, n_classes) logits of ``sequences``."""
+    dataset = _LabelledSequences(sequences, np.zeros(len(sequences), np.int64), standardizer, max_chunks)
+    pooled, logits = [], []
+    for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=collate_sequences):
+        p, z = module({k: v.to(module.device) for k, v in batch.items()})
+        pooled.append(p.float().cpu().numpy())
+        logits.append(z.float().cpu().numpy())
+    return np.concatenate(pooled), np.concatenate(logits)
