@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -30,7 +31,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "conf" / "local").mkdir()
     shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
     (root / "src").mkdir()  # kedro insists the source dir exists; the package itself is installed
-    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "08_reporting"):
+    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "06_models", "07_model_output",
+                  "08_reporting"):
         (root / "data" / layer).mkdir(parents=True)
     kedro(root, "run", "--pipelines=demo_data", "--params=demo_data.size=tiny")
     return root
@@ -38,7 +40,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_default_run_on_tiny_demo_data(project: Path) -> None:
-    kedro(project, "run")
+    # the whole main job, with training budgets cut to what 30 tiny videos need
+    kedro(project, "run", "--params=" + ",".join([
+        "pretrain.trainer.max_epochs=2", "downstream.supervised.max_epochs=2", "downstream.retrieval.epochs=10",
+        "downstream.probe.seeds=[0]",
+    ]))
     index = pd.read_csv(project / "data/02_intermediate/video_index.csv")
     manifest = pd.read_csv(project / "data/01_raw/demo/manifest.csv")
     assert sorted(index["video_id"]) == sorted(manifest["video_id"])
@@ -55,6 +61,13 @@ def test_default_run_on_tiny_demo_data(project: Path) -> None:
     report = json.loads((project / "data/08_reporting/encode_report.json").read_text())
     assert report["videos_encoded"] == len(index) and report["dim"] == 1280
     assert (project / "data/04_feature/text_embeddings.safetensors").is_file()
+    history = json.loads((project / "data/08_reporting/pretrain_history.json").read_text())
+    assert len(history["epochs"]) == 2 and np.isfinite(history["final"]["val/cos_pred"])
+    assert (project / "data/06_models/top_model/model.safetensors").is_file()
+    registration = json.loads((project / "data/08_reporting/top_model_registration.json").read_text())
+    assert registration["version"] == "1" and registration["champion_moved"] is True
+    metrics = json.loads((project / "data/08_reporting/downstream_metrics.json").read_text())
+    assert {"mean_pool", "nextlevel_frozen", "nextlevel_finetuned"} <= set(metrics)
     # a second run finds every video current and encodes nothing
     kedro(project, "run", "--pipelines=encode")
     assert json.loads((project / "data/08_reporting/encode_report.json").read_text())["videos_encoded"] == 0
