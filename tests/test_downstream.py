@@ -83,3 +83,4 @@ def test_downstream_slice_reports_every_method_and_task(corpus) -> None:
     assert metrics["mean_pool"]["probe"]["full"]["top1_other"] == 1.0
     flat = catalog["downstream_mlflow_metrics"].load()
     assert "downstream.mean_pool.probe.full.top1" in flat and all("value" in v for v in flat.values())
+    assert "downstream.mean_pool.retrieval.t2v.R_at_1" in flat and not any("@" in k for k in flat)

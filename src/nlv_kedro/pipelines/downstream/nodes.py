@@ -93,7 +93,8 @@ def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieva
     for method, tasks in summary.items():
         for key, value in _flatten(tasks).items():
             if isinstance(value, int | float) and value is not None and np.isfinite(value):
-                flat[f"downstream.{method}.{key}"] = {"value": float(value), "step": 0}
+                # MLflow metric names allow letters, digits, _ - . / and spaces: "R@1" -> "R_at_1"
+                flat[f"downstream.{method}.{key}".replace("@", "_at_")] = {"value": float(value), "step": 0}
     return summary, flat
 
 
