@@ -9,6 +9,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
 
 from nlv_kedro.video.writer import encode_mp4
 
@@ -103,3 +106,19 @@ def bad_inputs(tmp_path: Path) -> dict[str, Path]:
 def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("HF_HUB_OFFLINE", "DO_NOT_TRACK", "KEDRO_DISABLE_TELEMETRY", "MLFLOW_DISABLE_TELEMETRY"):
         monkeypatch.setenv(key, os.environ.get(key, "1") or "1")
+
+
+class KeptDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so a test can read every output after the run."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_slice(pipeline: Pipeline, inputs: dict[str, object]) -> DataCatalog:
+    """Run ``pipeline`` with ``SequentialRunner`` over in-memory ``inputs``; every output stays readable."""
+    catalog = DataCatalog({name: MemoryDataset(value) for name, value in inputs.items()})
+    for name in pipeline.all_outputs():
+        catalog[name] = KeptDataset()
+    SequentialRunner().run(pipeline, catalog)
+    return catalog

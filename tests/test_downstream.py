@@ -7,22 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.runner import SequentialRunner
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.downstream import create_pipeline
 from nlv_kedro.pipelines.downstream.params import DownstreamParams
 from nlv_kedro.pipelines.pretrain.nodes import export_contextual_embeddings, pretrain_top_model
+from tests.conftest import run_slice
 from tests.test_pretrain import tiny_params
 
 DIM = 16
 CLASSES = {"a_then_b": True, "b_then_a": True, "plain": False}
-
-
-class KeptDataset(MemoryDataset):
-    def _release(self) -> None:
-        pass
 
 
 @pytest.fixture
@@ -61,13 +55,9 @@ def test_downstream_slice_reports_every_method_and_task(corpus) -> None:
         "retrieval": {"dim": 4, "epochs": 5},
         "clustering_n_init": 2,
     })
-    catalog = DataCatalog({"video_index": MemoryDataset(index), "chunk_embeddings": MemoryDataset(chunks),
-                           "contextual_embeddings": MemoryDataset(contextual), "top_model": MemoryDataset(model),
-                           "text_embeddings": MemoryDataset(text), "params:downstream": MemoryDataset(params)})
-    pipeline = create_pipeline()
-    for name in pipeline.all_outputs():
-        catalog[name] = KeptDataset()
-    SequentialRunner().run(pipeline, catalog)
+    catalog = run_slice(create_pipeline(), {
+        "video_index": index, "chunk_embeddings": chunks, "contextual_embeddings": contextual, "top_model": model,
+        "text_embeddings": text, "params:downstream": params})
     metrics = catalog["downstream_metrics"].load()
     assert set(metrics) == {"middle_frame", "mean_pool", "nextlevel_frozen", "transformer_mean", "cls_token",
                             "nextlevel_finetuned"}

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.runner import SequentialRunner
 from pydantic import ValidationError
 
 from nlv_kedro.ingestion.sources import assign_missing_splits, read_manifest, resolve_inside, scan_class_folders
@@ -17,6 +15,7 @@ from nlv_kedro.ingestion.validation import validate_table
 from nlv_kedro.pipelines.ingest import create_pipeline
 from nlv_kedro.pipelines.ingest.nodes import IngestError, accept_index
 from nlv_kedro.pipelines.ingest.params import IngestParams
+from tests.conftest import run_slice
 
 
 def _params(root: Path, **overrides) -> IngestParams:
@@ -123,19 +122,8 @@ def _broken_folder(root: Path, good_video: Path, bad_inputs: dict[str, Path]) ->
     return root
 
 
-class KeptDataset(MemoryDataset):
-    """A MemoryDataset the runner cannot release, so the test can read outputs after the run."""
-
-    def _release(self) -> None:
-        pass
-
-
 def _run_slice(params: IngestParams) -> dict:
-    catalog = DataCatalog({"params:ingest": MemoryDataset(params)})
-    pipeline = create_pipeline()
-    for name in pipeline.all_outputs():
-        catalog[name] = KeptDataset()
-    SequentialRunner().run(pipeline, catalog)
+    catalog = run_slice(create_pipeline(), {"params:ingest": params})
     return {name: catalog[name].load() for name in ("video_index", "quarantine", "ingest_summary")}
 
 
