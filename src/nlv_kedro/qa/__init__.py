@@ -1,0 +1,1 @@
+"""Video question answering: contextual chunk vectors as soft tokens of a frozen LLM."""

@@ -1,0 +1,80 @@
+"""Ask the bridged LLM a question about one video, from the project root:
+
+    python -m nlv_kedro.qa.ask --video-id bunny_then_bikes_000 --question "What is shown first?"
+    python -m nlv_kedro.qa.ask --video-id bikes_street_003 --question "What is shown?" --choices "a car" "bicycles"
+
+It reads the trained projector (`qa_projector`) and the video's stored vectors through the project's
+catalog, so `kedro run --pipelines=video_qa` (after encode and pretrain) must have run. Without
+``--choices`` the answer is generated greedily; with them, each choice is scored by log-likelihood.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from nlv_kedro.offline import apply_offline_defaults
+from nlv_kedro.pipelines.video_qa.params import VideoQAParams
+from nlv_kedro.qa.artifact import load_bridge, settings_of
+from nlv_kedro.qa.bridge import encode_answer, encode_prompt
+from nlv_kedro.qa.examples import VIDEO_SOURCE, method_vectors, video_tokens_input
+from nlv_kedro.qa.llm import end_of_turn_id
+from nlv_kedro.qa.scoring import Question, generate_answer, score_choices
+
+logger = logging.getLogger(__name__)
+_STORES = {"chunks": "chunk_embeddings", "contextual": "contextual_embeddings"}
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m nlv_kedro.qa.ask", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video-id", required=True, help="a video id of video_index (any split)")
+    parser.add_argument("--question", required=True)
+    parser.add_argument("--choices", nargs="+", help="score these answers instead of generating one")
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--text-only", action="store_true", help="ask the LLM without the video (for comparison)")
+    parser.add_argument("--env", default=None, help="Kedro config environment (default: local)")
+    parser.add_argument("--project-path", type=Path, default=Path.cwd())
+    parser.add_argument("--verbose", action="store_true", help="keep Kedro's and the libraries' log messages")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    apply_offline_defaults()
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(args.project_path)
+    if not args.verbose:  # the answer is the output; Kedro's startup log would bury it
+        logging.disable(logging.WARNING)
+    with KedroSession.create(project_path=args.project_path, env=args.env) as session:
+        context = session.load_context()
+        artifact = context.catalog.load("qa_projector")
+        params = VideoQAParams.model_validate(context.params["video_qa"])
+        method = settings_of(artifact)["method"]
+        source = VIDEO_SOURCE[method]
+        tensors = None
+        if source and not args.text_only:
+            tensors, _ = context.catalog.load(_STORES[source]).read(args.video_id)
+    llm, projector = load_bridge(artifact, params.llm.cache_dir, params.llm.trust_remote_code)
+    raw = method_vectors(method, tensors, tensors) if tensors is not None else None
+    vectors = video_tokens_input(raw, projector.config.max_tokens)
+    system_prompt = settings_of(artifact).get("system_prompt")
+    if not args.choices:
+        print(generate_answer(llm, projector if vectors is not None else None, vectors, args.question,
+                              system_prompt, args.max_new_tokens))
+        return
+    end_id = end_of_turn_id(llm.tokenizer)
+    prompt = encode_prompt(llm.tokenizer, args.question, with_video=vectors is not None, system_prompt=system_prompt)
+    question = Question(prompt, vectors, [encode_answer(llm.tokenizer, c, end_id) for c in args.choices])
+    scores = score_choices(llm, projector, [question], settings_of(artifact).get("score_reduction", "sum"))[0]
+    for choice, score in sorted(zip(args.choices, scores), key=lambda pair: -pair[1]):
+        print(f"{score:9.3f}  {choice}")
+    print(f"answer: {args.choices[int(np.argmax(scores))]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""QA rows -> model inputs: training items (answer ids) and multiple-choice questions (each choice's ids)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from nlv_kedro.qa.bridge import encode_answer, encode_prompt, pool_adjacent
+from nlv_kedro.qa.llm import LoadedLLM, end_of_turn_id
+from nlv_kedro.qa.module import QAItem
+from nlv_kedro.qa.scoring import Question
+
+
+def video_tokens_input(vectors: np.ndarray | None, max_tokens: int) -> torch.Tensor | None:
+    """(T, d) stored vectors -> (min(T, max_tokens), d) float tensor, adjacent chunks pooled past the cap."""
+    if vectors is None:
+        return None
+    x = torch.as_tensor(np.asarray(vectors, dtype=np.float32))
+    return pool_adjacent(x.reshape(-1, x.shape[-1]), max_tokens)
+
+
+def training_items(rows: pd.DataFrame, vectors: Mapping[str, np.ndarray] | None, llm: LoadedLLM,
+                   max_tokens: int, system_prompt: str | None) -> list[QAItem]:
+    """One item per QA row, the answer as target; ``vectors`` None means text only."""
+    end_id = end_of_turn_id(llm.tokenizer)
+    items = []
+    for row in rows.itertuples(index=False):
+        x = video_tokens_input(vectors[row.video_id], max_tokens) if vectors is not None else None
+        prompt = encode_prompt(llm.tokenizer, row.question, with_video=x is not None, system_prompt=system_prompt)
+        items.append(QAItem(prompt, x, encode_answer(llm.tokenizer, row.answer, end_id)))
+    return items
+
+
+def choice_questions(rows: pd.DataFrame, vectors: Mapping[str, np.ndarray] | None, llm: LoadedLLM,
+                     max_tokens: int, system_prompt: str | None) -> tuple[list[Question], list[int]]:
+    """Questions with every choice encoded, and the index of the correct choice of each."""
+    end_id = end_of_turn_id(llm.tokenizer)
+    questions, correct = [], []
+    for row in rows.itertuples(index=False):
+        x = video_tokens_input(vectors[row.video_id], max_tokens) if vectors is not None else None
+        prompt = encode_prompt(llm.tokenizer, row.question, with_video=x is not None, system_prompt=system_prompt)
+        choices = list(row.choices)
+        questions.append(Question(prompt, x, [encode_answer(llm.tokenizer, c, end_id) for c in choices]))
+        correct.append(choices.index(row.answer))
+    return questions, correct
+
+
+# method -> which store its vectors come from; text_only uses none
+VIDEO_SOURCE: dict[str, str | None] = {"text_only": None, "mean_pool": "chunks", "frozen_chunks": "chunks",
+                                       "nextlevel": "contextual"}
+
+
+def method_vectors(method: str, chunks: Mapping[str, np.ndarray] | None,
+                   contextual: Mapping[str, np.ndarray] | None) -> np.ndarray | None:
+    """One video's input vectors for a compared method, as stored tensors -> (T, d) float32 (None: text only).
+
+    ``mean_pool`` is the classic video vector (one token); ``frozen_chunks`` feeds the frozen encoder's
+    chunk vectors one token each, which is the same sequence NextLevel contextualizes.
+    """
+    if method not in VIDEO_SOURCE:
+        raise ValueError(f"unknown video_qa method {method!r}; known: {sorted(VIDEO_SOURCE)}")
+    if method == "text_only":
+        return None
+    if method == "nextlevel":
+        assert contextual is not None, "nextlevel needs the contextual embeddings"
+        return np.asarray(contextual["contextual"], dtype=np.float32)
+    assert chunks is not None, f"{method} needs the chunk embeddings"
+    x = np.asarray(chunks["embeddings"], dtype=np.float32)
+    return x.mean(0, keepdims=True) if method == "mean_pool" else x
