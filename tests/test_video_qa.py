@@ -193,9 +193,7 @@ def test_unknown_llm_and_extra_params_are_refused() -> None:
         VideoQAParams.model_validate({"methods": ["clip"]})
 
 
-class KeptDataset(MemoryDataset):
-    def _release(self) -> None:
-        pass
+from tests.conftest import KeptDataset  # noqa: E402
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import argparse
 import logging
 from pathlib import Path
 
+import click
 import numpy as np
 
 from nlv_kedro.offline import apply_offline_defaults
@@ -44,12 +45,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     apply_offline_defaults()
+    if not args.verbose:  # the answer is the output; Kedro's startup log would bury it
+        logging.disable(logging.WARNING)
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(args.project_path)
-    if not args.verbose:  # the answer is the output; Kedro's startup log would bury it
-        logging.disable(logging.WARNING)
     with KedroSession.create(project_path=args.project_path, env=args.env) as session:
         context = session.load_context()
         artifact = context.catalog.load("qa_projector")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     vectors = video_tokens_input(raw, projector.config.max_tokens)
     system_prompt = settings_of(artifact).get("system_prompt")
     if not args.choices:
-        print(generate_answer(llm, projector if vectors is not None else None, vectors, args.question,
+        click.echo(generate_answer(llm, projector if vectors is not None else None, vectors, args.question,
                               system_prompt, args.max_new_tokens))
         return
     end_id = end_of_turn_id(llm.tokenizer)
@@ -72,8 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     question = Question(prompt, vectors, [encode_answer(llm.tokenizer, c, end_id) for c in args.choices])
     scores = score_choices(llm, projector, [question], settings_of(artifact).get("score_reduction", "sum"))[0]
     for choice, score in sorted(zip(args.choices, scores), key=lambda pair: -pair[1]):
-        print(f"{score:9.3f}  {choice}")
-    print(f"answer: {args.choices[int(np.argmax(scores))]}")
+        click.echo(f"{score:9.3f}  {choice}")
+    click.echo(f"answer: {args.choices[int(np.argmax(scores))]}")
 
 
 if __name__ == "__main__":
