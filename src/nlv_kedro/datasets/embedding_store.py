@@ -53,7 +53,7 @@ class EmbeddingStore:
         try:
             with safe_open(str(path), framework="numpy") as handle:
                 return dict(handle.metadata() or {})
-        except Exception as exc:  # a foreign or damaged file counts as absent and gets rewritten
+        except Exception as exc:  # is_current() treats this as stale, so encode rewrites the file
             raise DatasetError(f"{path} is not a readable safetensors file ({exc}); delete it to re-encode") from exc
 
     def is_current(self, video_id: str, fingerprint: str) -> bool:
