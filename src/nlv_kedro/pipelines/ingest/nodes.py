@@ -8,13 +8,9 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from nlv_kedro.ingestion.adapters import ManifestSource, read_manifest_source, read_source
 from nlv_kedro.ingestion.report import validation_markdown
-from nlv_kedro.ingestion.sources import (
-    QUARANTINE_COLUMNS,
-    assign_missing_splits,
-    read_manifest,
-    scan_class_folders,
-)
+from nlv_kedro.ingestion.sources import QUARANTINE_COLUMNS, assign_missing_splits
 from nlv_kedro.ingestion.validation import validate_table
 from nlv_kedro.pipelines.ingest.params import IngestParams
 from nlv_kedro.video.probe import ProbeError, probe_video
@@ -26,19 +22,22 @@ class IngestError(RuntimeError):
     """Raised only when the input as a whole is unusable (nothing valid, or too much rejected)."""
 
 
-def discover_videos(params: IngestParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """List the inputs (manifest or folder-per-class) as candidates and unsafe rows as rejects."""
+def discover_videos(params: IngestParams) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read ``ingest.source``: candidates, unsafe or missing files as rejects, captions and QA rows."""
     root = Path(params.root)
     if not root.is_dir():
         raise IngestError(f"ingest.root '{root}' is not a folder: point it at your videos")
-    manifest = _manifest_path(root, params.manifest)
-    if manifest is None:
-        candidates, rejected = scan_class_folders(root, params.extensions)
-        logger.info("Scanned %s as folder-per-class: %d video files", root, len(candidates))
+    if isinstance(params.source, ManifestSource):
+        manifest = _manifest_path(root, params.manifest)
+        tables = read_manifest_source(root, params.source, manifest, params.extensions)
+        found = f"manifest {manifest}" if manifest else "folder-per-class layout"
     else:
-        candidates, rejected = read_manifest(root, manifest)
-        logger.info("Read manifest %s: %d rows", manifest, len(candidates) + len(rejected))
-    return assign_missing_splits(candidates, params.missing_split_fractions), rejected
+        tables = read_source(root, params.source, params.extensions)
+        found = f"{params.source.format} annotations"
+    logger.info("Read %s in %s: %d videos, %d rejected, %d captions, %d QA rows", found, root,
+                len(tables.candidates), len(tables.rejected), len(tables.captions), len(tables.qa))
+    candidates = assign_missing_splits(tables.candidates, params.missing_split_fractions)
+    return candidates, tables.rejected, tables.captions, tables.qa
 
 
 def probe_candidates(candidates: pd.DataFrame, params: IngestParams) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,6 +98,16 @@ def accept_index(accepted: pd.DataFrame, summary: dict, params: IngestParams) ->
             f"{params.max_rejected_fraction}; see the quarantine dataset, fix the inputs or raise that parameter"
         )
     return accepted
+
+
+def publish_annotations(
+    captions: pd.DataFrame, qa: pd.DataFrame, video_index: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Captions and QA rows of the accepted videos only, so every row names a video in `video_index`."""
+    accepted = set(video_index["video_id"].astype(str))
+    kept_captions = captions[captions["video_id"].astype(str).isin(accepted)].reset_index(drop=True)
+    kept_qa = qa[qa["video_id"].astype(str).isin(accepted)].reset_index(drop=True)
+    return kept_captions, kept_qa
 
 
 def _manifest_path(root: Path, manifest: str | None) -> Path | None:

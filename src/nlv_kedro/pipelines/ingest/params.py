@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nlv_kedro.ingestion.adapters import ManifestSource, SourceParams, check_source, has_labels
 from nlv_kedro.ingestion.validation import ValidationRules
 
 
@@ -12,13 +13,17 @@ class IngestParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    root: str = Field(description="folder that holds the videos; manifest paths are relative to it")
+    root: str = Field(description="folder that holds the videos; manifest and annotation paths are relative to it")
+    source: SourceParams = Field(
+        default_factory=ManifestSource,
+        description="input format: manifest (default), ucf101, hmdb51, kinetics, activitynet_captions, msrvtt, nextqa",
+    )
     manifest: str | None = Field(
         default="manifest.csv",
         description="CSV (only `path` required); relative to root or to the working dir; null = folder-per-class",
     )
     extensions: list[str] = [".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"]
-    require_labels: bool = True
+    require_labels: bool | None = Field(default=None, description="null: required unless the format has no labels")
     allowed_splits: list[str] = ["train", "val", "test"]
     missing_split_fractions: dict[str, float] = {"train": 0.6, "val": 0.2, "test": 0.2}
     min_duration_s: float = Field(default=0.5, ge=0)
@@ -29,6 +34,11 @@ class IngestParams(BaseModel):
     max_fps: float = Field(default=240.0, gt=0)
     check_last_frame: bool = True
     max_rejected_fraction: float = Field(default=0.5, ge=0, le=1)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _known_source(cls, value: object) -> object:
+        return check_source(value)
 
     @field_validator("manifest")
     @classmethod
@@ -65,5 +75,5 @@ class IngestParams(BaseModel):
             min_fps=self.min_fps,
             max_fps=self.max_fps,
             allowed_splits=tuple(self.allowed_splits),
-            require_labels=self.require_labels,
+            require_labels=has_labels(self.source) if self.require_labels is None else self.require_labels,
         )

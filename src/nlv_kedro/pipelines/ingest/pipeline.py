@@ -1,14 +1,22 @@
-"""`ingest`: raw videos (+ optional manifest) → `video_index`, `quarantine`, validation report."""
+"""`ingest`: raw videos + manifest or dataset annotations → `video_index`, captions, QA, `quarantine`, report."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import accept_index, discover_videos, gather_quarantine, probe_candidates, validate_videos
+from .nodes import (
+    accept_index,
+    discover_videos,
+    gather_quarantine,
+    probe_candidates,
+    publish_annotations,
+    validate_videos,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(discover_videos, "params:ingest", ["ingest_candidates", "ingest_discover_rejects"],
+            Node(discover_videos, "params:ingest",
+                 ["ingest_candidates", "ingest_discover_rejects", "ingest_source_captions", "ingest_source_qa"],
                  name="discover_videos_node"),
             Node(probe_candidates, ["ingest_candidates", "params:ingest"], ["ingest_probed", "ingest_probe_rejects"],
                  name="probe_videos_node"),
@@ -20,5 +28,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                  ["quarantine", "ingest_summary"], name="gather_quarantine_node"),
             Node(accept_index, ["ingest_validated", "ingest_summary", "params:ingest"], "video_index",
                  name="accept_index_node"),
+            Node(publish_annotations, ["ingest_source_captions", "ingest_source_qa", "video_index"],
+                 ["video_captions", "video_qa_pairs"], name="publish_annotations_node"),
         ]
     )
