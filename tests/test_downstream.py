@@ -59,8 +59,8 @@ def test_downstream_slice_reports_every_method_and_task(corpus) -> None:
         "video_index": index, "chunk_embeddings": chunks, "contextual_embeddings": contextual, "top_model": model,
         "text_embeddings": text, "params:downstream": params})
     metrics = catalog["downstream_metrics"].load()
-    assert set(metrics) == {"middle_frame", "mean_pool", "nextlevel_frozen", "transformer_mean", "cls_token",
-                            "nextlevel_finetuned"}
+    assert set(metrics) == {"middle_frame", "mean_pool", "temporal_pool", "nextlevel_frozen", "transformer_mean",
+                            "cls_token", "nextlevel_finetuned"}
     for method, tasks in metrics.items():
         assert {"probe", "clustering", "retrieval"} <= set(tasks)
         assert tasks["probe"]["shots"] == [1, 2, 8] and tasks["probe"]["skipped_shots"] == [16]

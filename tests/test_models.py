@@ -23,6 +23,7 @@ from nlv_kedro.models import (
     per_dim_std,
     span_mask,
 )
+from nlv_kedro.models.order import reversal_accuracy, reversal_info_nce, reverse_sequences
 
 
 def tiny_config(**overrides) -> NextLevelConfig:
@@ -323,3 +324,73 @@ def test_tiny_training_reduces_masked_loss() -> None:
         losses.append(loss.item())
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
     assert last < 0.5 * first, (first, last)
+
+
+# ---------------------------------------------------------------- time-reversal contrast
+
+
+def test_reverse_sequences_mirrors_real_chunks_and_times() -> None:
+    x = torch.arange(1, 9, dtype=torch.float32).view(2, 4, 1)
+    times = torch.tensor([[[0, 1], [1, 3], [3, 4], [4, 6]], [[0, 2], [2, 3], [0, 0], [0, 0]]], dtype=torch.float32)
+    lengths = torch.tensor([4, 2])
+    x_rev, t_rev = reverse_sequences(x, times, lengths)
+    assert x_rev.squeeze(-1).tolist() == [[4, 3, 2, 1], [6, 5, 0, 0]]  # padding stays at the end, zero
+    # durations are kept in reversed order and the video still spans [0, end of last chunk]
+    assert t_rev.tolist() == [[[0, 2], [2, 3], [3, 5], [5, 6]], [[0, 1], [1, 3], [0, 0], [0, 0]]]
+    x_back, t_back = reverse_sequences(x_rev, t_rev, lengths)
+    assert torch.equal(x_back, x * (torch.arange(4) < lengths[:, None])[..., None])
+    assert torch.equal(t_back, times)
+
+
+def test_reversal_info_nce_rewards_telling_a_video_from_its_reversal() -> None:
+    e = torch.eye(4)
+    anchor, positive = e[:2], e[:2]
+    good = reversal_info_nce(anchor, positive, e[2:], temperature=0.1)  # reversal orthogonal: easy
+    bad = reversal_info_nce(anchor, positive, anchor.clone(), temperature=0.1)  # reversal = same vector
+    assert good < 0.01 < bad
+    assert reversal_accuracy(anchor, positive, e[2:]) == 1.0
+    assert reversal_accuracy(anchor, positive, anchor.clone()) == 0.0
+
+
+def test_module_with_order_term_trains_the_projector() -> None:
+    from nlv_kedro.training.module import MaskedEmbeddingModule
+    from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
+
+    torch.manual_seed(0)
+    d = 8
+    module = MaskedEmbeddingModule(NextLevelModel(tiny_config(input_dim=d)), ObjectiveConfig(order_weight=0.5),
+                                   OptimConfig(), torch.zeros(d), torch.ones(d), torch.zeros(d))
+    lengths = torch.tensor([6, 4, 5])
+    batch = {"x": torch.randn(3, 6, d), "times": torch.arange(6.0).repeat(3, 1)[..., None].repeat(1, 1, 2),
+             "padding_mask": padding_from(lengths), "lengths": lengths}
+    loss, parts, _, _ = module.model_step(batch)
+    assert {"order", "order_acc"} <= set(parts) and torch.isfinite(loss)
+    loss.backward()
+    assert all(p.grad is not None for p in module.order_projector.parameters())
+    with pytest.raises(ValueError, match="order_weight"):
+        ObjectiveConfig(order_weight=-1.0)
+
+
+# ---------------------------------------------------------------- temporal pooling
+
+
+def test_temporal_pool_is_order_aware_and_handles_short_and_padded_videos() -> None:
+    from nlv_kedro.models.pooling import temporal_mean_pool, temporal_mean_pool_array
+
+    h = torch.tensor([[[1.0], [2.0], [3.0], [4.0]], [[5.0], [7.0], [0.0], [0.0]], [[9.0], [0.0], [0.0], [0.0]]])
+    pad = padding_from(torch.tensor([4, 2, 1]), 4)
+    pooled = temporal_mean_pool(h, pad, segments=2)
+    assert pooled.tolist() == [[1.5, 3.5], [5.0, 7.0], [9.0, 9.0]]  # a 1-chunk video fills both halves
+    reversed_ = temporal_mean_pool(h[:1].flip(1), pad[:1], segments=2)
+    assert reversed_.tolist() == [[3.5, 1.5]]  # unlike the mean, the pooled vector tells the order apart
+    assert temporal_mean_pool(h, pad, segments=1).tolist() == [[2.5], [6.0], [9.0]]  # 1 segment = the mean
+    assert temporal_mean_pool_array(h[0].numpy(), 2).tolist() == [1.5, 3.5]
+    with pytest.raises(ValueError, match="segments"):
+        temporal_mean_pool(h, pad, segments=0)
+
+
+def test_model_with_temporal_pooling_widens_the_pooled_vector() -> None:
+    config = tiny_config(pooling="temporal", pool_segments=3)
+    assert config.pooled_dim == 3 * config.d_model
+    out = NextLevelModel(config).eval()(torch.randn(2, 5, 16), padding_from(torch.tensor([5, 2]), 5))
+    assert out.pooled.shape == (2, config.pooled_dim)

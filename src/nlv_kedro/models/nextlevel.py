@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-POOLINGS = ("mean", "cls", "max")
+from nlv_kedro.models.pooling import temporal_mean_pool
+
+POOLINGS = ("mean", "cls", "max", "temporal")
 
 
 @dataclass
@@ -28,10 +30,12 @@ class NextLevelConfig:
     max_chunks: int = 512  # learned index-position table size; longer sequences raise a clear error
     use_time: bool = True  # add an MLP embedding of (start s, end s, duration s) to the index position
     head_hidden: int = 768  # head: Linear(d_model, head_hidden) -> GELU -> Linear(head_hidden, input_dim)
-    pooling: str = "mean"  # "mean" over real chunks, "cls" (learned token prepended), "max" over real chunks
+    pooling: str = "mean"  # "mean" over real chunks, "cls" (learned token prepended), "max" over real chunks,
+    # "temporal": the mean of each of `pool_segments` consecutive parts, concatenated (keeps coarse order)
+    pool_segments: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("input_dim", "d_model", "n_layers", "n_heads", "max_chunks", "head_hidden"):
+        for name in ("input_dim", "d_model", "n_layers", "n_heads", "max_chunks", "head_hidden", "pool_segments"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"NextLevelConfig.{name} must be a positive int, got {value!r}")
@@ -46,12 +50,17 @@ class NextLevelConfig:
         if self.pooling not in POOLINGS:
             raise ValueError(f"NextLevelConfig.pooling must be one of {POOLINGS}, got {self.pooling!r}")
 
+    @property
+    def pooled_dim(self) -> int:
+        """Width of the pooled video vector."""
+        return self.d_model * (self.pool_segments if self.pooling == "temporal" else 1)
+
 
 @dataclass
 class NextLevelOutput:
     contextual: Tensor  # (B, T, d_model) c_i per chunk (CLS excluded); zero at padding positions
     predictions: Tensor  # (B, T, input_dim) head(contextual)
-    pooled: Tensor  # (B, d_model) video vector
+    pooled: Tensor  # (B, config.pooled_dim) video vector
 
 
 class TimeEmbedding(nn.Module):
@@ -181,11 +190,14 @@ class NextLevelModel(nn.Module):
             pooled = pooled_cls
         elif self.config.pooling == "max":
             pooled = h.masked_fill(pad, float("-inf")).amax(dim=1)  # (B, D)
+        elif self.config.pooling == "temporal":
+            pooled = temporal_mean_pool(contextual, padding_mask, self.config.pool_segments)  # (B, S * D)
         else:
             n_real = (~padding_mask).sum(dim=1, keepdim=True).to(h.dtype)  # (B, 1)
             pooled = contextual.sum(dim=1) / n_real  # (B, D)
         assert contextual.shape == (B, T, self.config.d_model)
         assert predictions.shape == (B, T, self.config.input_dim)
+        assert pooled.shape == (B, self.config.pooled_dim)
         return NextLevelOutput(contextual=contextual, predictions=predictions, pooled=pooled)
 
     def num_trainable_parameters(self) -> int:

@@ -60,7 +60,7 @@ class TopModelArtifact:
     @torch.inference_mode()
     def embed(self, vectors: list[np.ndarray], times: list[np.ndarray] | None = None, batch_size: int = 32,
               model: NextLevelModel | None = None) -> tuple[list[np.ndarray], np.ndarray]:
-        """Chunk-vector sequences (T_i, input_dim) -> contextual (T_i, d_model) each, pooled (N, d_model)."""
+        """Chunk-vector sequences (T_i, input_dim) -> contextual (T_i, d_model) each, pooled (N, pooled_dim)."""
         model = model or self.build()
         device = next(model.parameters()).device
         contextual, pooled = [], []
@@ -77,7 +77,7 @@ class TopModelArtifact:
             out = model(x.to(device), padding.to(device), t.to(device) if times is not None else None)
             contextual += [out.contextual[row, :n].float().cpu().numpy() for row, n in enumerate(lengths)]
             pooled.append(out.pooled.float().cpu().numpy())
-        return contextual, np.concatenate(pooled) if pooled else np.zeros((0, self.config.d_model), np.float32)
+        return contextual, np.concatenate(pooled) if pooled else np.zeros((0, self.config.pooled_dim), np.float32)
 
 
 class TopModelDataset(AbstractDataset[TopModelArtifact, TopModelArtifact]):

@@ -6,7 +6,7 @@ safetensors/JSON artifact, never a pickle of Python objects. Load it in any proc
 
     model = mlflow.pyfunc.load_model("models:/nextlevel-video@champion")
     out = model.predict({"embeddings": [video1_chunks, video2_chunks]})   # each (T_i, input_dim)
-    out["pooled"]        # (2, d_model)
+    out["pooled"]        # (2, pooled_dim): d_model, or d_model * pool_segments for temporal pooling
     out["contextual"]    # list of (T_i, d_model)
 
 ``embeddings`` may also be one padded array (B, T, D) with ``lengths`` (B,); optional ``times`` gives

@@ -54,11 +54,11 @@ class SequenceClassifier(L.LightningModule):
                  config: ClassifierConfig) -> None:
         super().__init__()
         self.network, self.config = network, config
-        self.head = nn.Linear(network.config.d_model, n_classes)
+        self.head = nn.Linear(network.config.pooled_dim, n_classes)
         self._labels = labels  # split name -> (N,) class index per dataset position
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        pooled = self.network(batch["x"], batch["padding_mask"], batch["times"]).pooled  # (B, d_model)
+        pooled = self.network(batch["x"], batch["padding_mask"], batch["times"]).pooled  # (B, pooled_dim)
         return pooled, self.head(pooled)
 
     def model_step(self, batch: dict[str, torch.Tensor], split: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,7 +116,7 @@ class _KeepBest(L.Callback):
 @torch.inference_mode()
 def pooled_vectors(module: SequenceClassifier, standardizer: Standardizer, sequences: Sequences,
                    batch_size: int = 64, max_chunks: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """(N, d_model) pooled vectors and (N, n_classes) logits of ``sequences``."""
+    """(N, pooled_dim) pooled vectors and (N, n_classes) logits of ``sequences``."""
     dataset = _LabelledSequences(sequences, np.zeros(len(sequences), np.int64), standardizer, max_chunks)
     pooled, logits = [], []
     for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=collate_sequences):

@@ -18,6 +18,7 @@ from nlv_kedro.models.diagnostics import (
 from nlv_kedro.models.losses import combined_loss, masked_prediction_loss
 from nlv_kedro.models.masking import bert_corruption, iid_mask, span_mask
 from nlv_kedro.models.nextlevel import NextLevelModel, NextLevelOutput
+from nlv_kedro.models.order import OrderProjector, reversal_accuracy, reversal_info_nce, reverse_sequences
 from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
 
 
@@ -35,16 +36,22 @@ class MaskedEmbeddingModule(L.LightningModule):
         self.register_buffer("dataset_mean", dataset_mean.float())
         self.val_seed = val_seed
         self._val: dict[str, list] = {}
+        # time-reversal contrast (training only): its projection head is not part of the exported network
+        self.order_projector = OrderProjector(network.config.pooled_dim) if objective.order_weight > 0 else None
 
     def forward(self, batch: dict[str, torch.Tensor]) -> NextLevelOutput:
         return self.network(batch["x"], batch["padding_mask"], batch["times"])
 
+    def _mask(self, lengths: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        obj = self.objective
+        if obj.masking == "span":
+            return span_mask(lengths, obj.mask_ratio, generator=generator, mean_span=obj.mean_span)
+        return iid_mask(lengths, obj.mask_ratio, generator=generator)
+
     def model_step(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None):
         """Mask, predict, and score the masked positions -> (loss, parts, output, mask)."""
         obj, lengths = self.objective, batch["lengths"].cpu()
-        make = span_mask if obj.masking == "span" else iid_mask
-        kwargs = {"mean_span": obj.mean_span} if obj.masking == "span" else {}
-        mask = make(lengths, obj.mask_ratio, generator=generator, **kwargs).to(batch["x"].device)
+        mask = self._mask(lengths, generator).to(batch["x"].device)
         x = batch["x"]
         if obj.masking == "iid":  # on the CPU, where the (CPU) generator lives; batches are small
             x_in, mask_positions = bert_corruption(x.cpu(), mask.cpu(), lengths, obj.p_mask, obj.p_random, generator)
@@ -58,14 +65,31 @@ class MaskedEmbeddingModule(L.LightningModule):
         else:
             loss = masked_prediction_loss(out.predictions, target, mask, obj.loss, obj.temperature)
             parts = {obj.loss: loss}
+        if self.order_projector is not None:
+            order_loss, order_acc = self._order_term(batch, out, generator)
+            loss = loss + obj.order_weight * order_loss
+            parts.update({"order": order_loss, "order_acc": order_acc})
         return loss, parts, out, mask
+
+    def _order_term(self, batch: dict[str, torch.Tensor], out: NextLevelOutput,
+                    generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Contrast the pooled vector of this masked view with a second masked view (positive) and with
+        the reversed video (hard negative) -> (InfoNCE loss, reversal accuracy)."""
+        x, times, pad, lengths = batch["x"], batch["times"], batch["padding_mask"], batch["lengths"]
+        x_rev, times_rev = reverse_sequences(x, times, lengths)
+        second = self.network(x, pad, times, self._mask(lengths.cpu(), generator).to(x.device)).pooled
+        backwards = self.network(x_rev, pad, times_rev, self._mask(lengths.cpu(), generator).to(x.device)).pooled
+        assert self.order_projector is not None
+        a, p, r = (self.order_projector(v) for v in (out.pooled, second, backwards))
+        return reversal_info_nce(a, p, r, self.objective.order_temperature), reversal_accuracy(a, p, r)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, parts, _, _ = self.model_step(batch)
         size = len(batch["lengths"])
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=size)
         for name, value in parts.items():
-            self.log(f"train/loss_{name}", value, on_step=False, on_epoch=True, batch_size=size)
+            key = f"train/{name}" if name == "order_acc" else f"train/loss_{name}"
+            self.log(key, value, on_step=False, on_epoch=True, batch_size=size)
         return loss
 
     def on_validation_epoch_start(self) -> None:
@@ -74,8 +98,11 @@ class MaskedEmbeddingModule(L.LightningModule):
         self._val_generator = torch.Generator().manual_seed(self.val_seed)  # same masks every epoch
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        loss, _, out, mask = self.model_step(batch, self._val_generator)
+        loss, parts, out, mask = self.model_step(batch, self._val_generator)
         self.log("val/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch["lengths"]))
+        if "order_acc" in parts:  # share of val videos whose pooled vector tells them from their reversal
+            self.log("val/order_acc", parts["order_acc"], on_step=False, on_epoch=True,
+                     batch_size=len(batch["lengths"]))
         pred_raw, target_raw = self._to_raw(out.predictions), self._to_raw(batch["x"])
         v = self._val
         v["weights"].append(int(mask.sum()))
@@ -113,8 +140,9 @@ class MaskedEmbeddingModule(L.LightningModule):
 
     def configure_optimizers(self):  # noqa: ANN201 - Lightning's union type
         o = self.optim
-        decay = [p for n, p in self.network.named_parameters() if p.requires_grad and p.ndim >= 2]
-        no_decay = [p for n, p in self.network.named_parameters() if p.requires_grad and p.ndim < 2]
+        trained = [p for p in self.parameters() if p.requires_grad]  # the network and the order projector
+        decay = [p for p in trained if p.ndim >= 2]
+        no_decay = [p for p in trained if p.ndim < 2]
         optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": o.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=o.lr, betas=o.betas,

@@ -18,6 +18,8 @@ class ObjectiveConfig:
     loss_weights: dict[str, float] = field(default_factory=dict)  # e.g. {"smooth_l1": 1.0, "infonce": 0.5}
     temperature: float = 0.1  # infonce
     target_norm: str = "standardize"  # "standardize" (train mean/std of each dimension) or "none"
+    order_weight: float = 0.0  # weight of the time-reversal contrast on pooled vectors (0 = off)
+    order_temperature: float = 0.1
 
     def __post_init__(self) -> None:
         if self.masking not in ("span", "iid"):
@@ -31,6 +33,8 @@ class ObjectiveConfig:
             raise ValueError(f"loss_weights has unknown losses {sorted(unknown)}: use {list(LOSSES)}")
         if self.target_norm not in ("standardize", "none"):
             raise ValueError(f"target_norm={self.target_norm!r}: use standardize or none")
+        if self.order_weight < 0 or self.order_temperature <= 0:
+            raise ValueError("order_weight must be >= 0 and order_temperature > 0")
         if not (0 <= self.p_mask and 0 <= self.p_random and self.p_mask + self.p_random <= 1):
             raise ValueError("p_mask and p_random must be >= 0 with p_mask + p_random <= 1")
 

@@ -33,7 +33,7 @@ def build_video_vectors(video_index: pd.DataFrame, chunk_embeddings: EmbeddingSt
                         params: DownstreamParams) -> tuple[dict, dict]:
     """All methods' (N, d) video vectors for one aligned table of videos, and the fine-tuning results."""
     table = video_table(video_index, chunk_embeddings, contextual_embeddings)
-    methods = frozen_vectors(table, chunk_embeddings, contextual_embeddings)
+    methods = frozen_vectors(table, chunk_embeddings, contextual_embeddings, params.temporal_pool_segments)
     supervised, finetune = supervised_vectors(table, chunk_embeddings, top_model, params.classifier_config())
     return {"table": table, "methods": {**methods, **supervised}}, finetune
 

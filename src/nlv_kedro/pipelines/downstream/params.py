@@ -40,6 +40,7 @@ class DownstreamParams(_Strict):
     supervised: SupervisedParams = SupervisedParams()
     retrieval: RetrievalParams = RetrievalParams()
     clustering_n_init: int = Field(10, ge=1)
+    temporal_pool_segments: int = Field(2, ge=1, description="segments of the order-aware temporal_pool baseline")
 
     def classifier_config(self) -> ClassifierConfig:
         return ClassifierConfig(seed=self.seed, **self.supervised.model_dump())

@@ -16,13 +16,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(build_video_vectors,
                  ["video_index", "chunk_embeddings", "contextual_embeddings", "top_model", "params:downstream"],
-                 ["downstream_video_vectors", "finetune_metrics"], name="build_video_vectors_node"),
+                 ["downstream_video_vectors", "finetune_metrics"], name="build_method_vectors_and_finetune_node"),
             Node(evaluate_action_recognition, ["downstream_video_vectors", "params:downstream"], "probe_metrics",
-                 name="linear_probe_node"),
+                 name="linear_probe_few_shot_node"),
             Node(evaluate_clustering, ["downstream_video_vectors", "params:downstream"], "clustering_metrics",
-                 name="clustering_node"),
+                 name="kmeans_clustering_node"),
             Node(evaluate_retrieval, ["downstream_video_vectors", "text_embeddings", "params:downstream"],
-                 "retrieval_metrics", name="retrieval_node"),
+                 "retrieval_metrics", name="text_video_retrieval_node"),
             Node(summarize_downstream, ["probe_metrics", "finetune_metrics", "clustering_metrics", "retrieval_metrics"],
                  ["downstream_metrics", "downstream_mlflow_metrics"], name="summarize_downstream_node"),
         ]

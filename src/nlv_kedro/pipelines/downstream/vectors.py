@@ -16,12 +16,13 @@ import pandas as pd
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.models.nextlevel import NextLevelModel
 from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.models.pooling import temporal_mean_pool_array
 from nlv_kedro.training.classify import ClassifierConfig, fit_classifier, pooled_vectors
 from nlv_kedro.training.data import Standardizer, load_sequences
 
 logger = logging.getLogger(__name__)
 
-FROZEN_METHODS = ("middle_frame", "mean_pool", "nextlevel_frozen")
+FROZEN_METHODS = ("middle_frame", "mean_pool", "temporal_pool", "nextlevel_frozen")
 SUPERVISED_METHODS = ("transformer_mean", "cls_token", "nextlevel_finetuned")
 
 
@@ -39,13 +40,16 @@ def video_table(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore,
 
 
 def frozen_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore,
-                   contextual_embeddings: EmbeddingStore) -> dict[str, np.ndarray]:
+                   contextual_embeddings: EmbeddingStore, temporal_segments: int = 2) -> dict[str, np.ndarray]:
+    """``temporal_pool`` is the order-aware frozen baseline: the same per-segment means that NextLevel's
+    ``temporal`` pooling takes of its contextual vectors, taken of the frozen chunk vectors."""
     methods: dict[str, list[np.ndarray]] = {m: [] for m in FROZEN_METHODS}
     for video_id in table["video_id"]:
         chunks, _ = chunk_embeddings.read(video_id)
         frames = chunks.get("frame_embeddings", chunks["embeddings"])  # clip encoders store no frames
         methods["middle_frame"].append(frames[len(frames) // 2])
         methods["mean_pool"].append(chunks["embeddings"].mean(0))
+        methods["temporal_pool"].append(temporal_mean_pool_array(chunks["embeddings"], temporal_segments))
         methods["nextlevel_frozen"].append(contextual_embeddings.read(video_id)[0]["pooled"])
     return {m: np.stack(v).astype(np.float32) for m, v in methods.items()}
 
