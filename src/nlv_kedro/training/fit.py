@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import mlflow
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.strategies import FSDPStrategy, StrategyRegistry
 
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.serving.artifact import TopModelArtifact
@@ -63,6 +66,52 @@ def resolve_precision(precision: str) -> str:
     return "32-true"
 
 
+def is_fsdp(strategy: str) -> bool:
+    return strategy.startswith("fsdp")  # fsdp, fsdp_cpu_offload
+
+
+def trainer_kwargs(tc: TrainerConfig) -> dict[str, Any]:
+    """The Trainer arguments that come from parameters. accelerator, devices, strategy and num_nodes pass
+    through unchanged, so multi-GPU and multi-node runs (DDP, FSDP, ...) are chosen in parameters alone.
+
+    FSDP is the one strategy that needs help: Lightning refuses norm clipping under FSDP (the grads are
+    sharded), so the clip moves to :class:`FSDPGradientClip`, which asks the sharded root for the global norm.
+    """
+    valid = {"auto", *StrategyRegistry.available_strategies()}
+    if tc.strategy not in valid:
+        raise ValueError(f"pretrain.trainer.strategy={tc.strategy!r} is not a Lightning strategy; "
+                         f"use one of {sorted(valid)}")
+    return dict(
+        max_epochs=tc.max_epochs, accelerator=tc.accelerator, devices=tc.devices, strategy=tc.strategy,
+        num_nodes=tc.num_nodes, precision=resolve_precision(tc.precision),
+        gradient_clip_val=None if is_fsdp(tc.strategy) else tc.gradient_clip_val,
+        log_every_n_steps=tc.log_every_n_steps, fast_dev_run=tc.fast_dev_run,
+        enable_progress_bar=tc.enable_progress_bar, enable_model_summary=False, default_root_dir=tc.checkpoint_dir,
+    )
+
+
+class FSDPGradientClip(Callback):
+    """Clip the global gradient norm of an FSDP-sharded model (what gradient_clip_val does elsewhere)."""
+
+    def __init__(self, max_norm: float) -> None:
+        self.max_norm = max_norm
+
+    def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
+        trainer.strategy.model.clip_grad_norm_(self.max_norm)  # the FSDP root: all-reduces the shards' norms
+
+
+def final_state_dict(trainer: L.Trainer, network: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The trained network's full weights. Under FSDP each rank holds only a shard, so the full state dict
+    is gathered (a collective: every rank calls this) and lands on rank 0; other ranks keep their view."""
+    if isinstance(trainer.strategy, FSDPStrategy):
+        full = trainer.strategy.lightning_module_state_dict()
+        prefix = "network."
+        gathered = {k.removeprefix(prefix): v for k, v in full.items() if k.startswith(prefix)}
+        if gathered:
+            return {k: v.detach().cpu() for k, v in gathered.items()}
+    return {k: v.detach().cpu() for k, v in network.state_dict().items()}
+
+
 def mlflow_logger() -> MLFlowLogger | bool:
     """Log into the run kedro-mlflow opened for this pipeline, if any (metrics land next to its params)."""
     run = mlflow.active_run()
@@ -73,8 +122,12 @@ def mlflow_logger() -> MLFlowLogger | bool:
 
 def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: NextLevelConfig,
                            objective: ObjectiveConfig, optim: OptimConfig,
-                           trainer_config: TrainerConfig) -> tuple[TopModelArtifact, dict]:
-    """Train on ``train``, validate on ``val``; return the final weights as an artifact and the history."""
+                           trainer_config: TrainerConfig,
+                           callbacks: Sequence[Callback] = ()) -> tuple[TopModelArtifact, dict]:
+    """Train on ``train``, validate on ``val``; return the final weights as an artifact and the history.
+
+    ``callbacks`` are added to the Trainer's own (the tuning pipeline passes its pruning callback here).
+    """
     tc = trainer_config
     L.seed_everything(tc.seed, workers=True)
     fitted = Standardizer.fit(train)
@@ -87,23 +140,20 @@ def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: Nex
     data = SequenceDataModule(train, val, standardizer, tc.batch_size, tc.max_train_chunks, tc.num_workers)
     history = HistoryCallback()
     checkpoint_dir = Path(tc.checkpoint_dir)
-    callbacks: list[Callback] = [history, ModelCheckpoint(dirpath=checkpoint_dir, save_last=True, save_top_k=0)]
+    all_callbacks: list[Callback] = [history, ModelCheckpoint(dirpath=checkpoint_dir, save_last=True, save_top_k=0),
+                                     *callbacks]
     if tc.early_stopping_patience:
-        callbacks.append(EarlyStopping("val/loss", patience=tc.early_stopping_patience))
-    trainer = L.Trainer(
-        max_epochs=tc.max_epochs, accelerator=tc.accelerator, devices=tc.devices, strategy=tc.strategy,
-        num_nodes=tc.num_nodes, precision=resolve_precision(tc.precision), gradient_clip_val=tc.gradient_clip_val,
-        logger=mlflow_logger(), callbacks=callbacks, log_every_n_steps=tc.log_every_n_steps,
-        fast_dev_run=tc.fast_dev_run, enable_progress_bar=tc.enable_progress_bar, enable_model_summary=False,
-        default_root_dir=str(checkpoint_dir),
-    )
+        all_callbacks.append(EarlyStopping("val/loss", patience=tc.early_stopping_patience))
+    if is_fsdp(tc.strategy) and tc.gradient_clip_val:
+        all_callbacks.append(FSDPGradientClip(tc.gradient_clip_val))
+    trainer = L.Trainer(**trainer_kwargs(tc), logger=mlflow_logger(), callbacks=all_callbacks)
     last = checkpoint_dir / "last.ckpt"
     ckpt_path = str(last) if tc.resume and last.is_file() else None
     if tc.resume and ckpt_path is None:
         logger.info("pretrain.resume is on but %s does not exist: starting from scratch", last)
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
     final = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
-    artifact = TopModelArtifact(network_config, {k: v.detach().cpu() for k, v in network.state_dict().items()},
+    artifact = TopModelArtifact(network_config, final_state_dict(trainer, network),
                                 standardizer.mean, standardizer.std,
                                 {"trainable_parameters": n_params, "final_metrics": final})
     return artifact, {"epochs": history.epochs, "final": final, "trainable_parameters": n_params,

@@ -31,9 +31,25 @@ def split_ids(video_index: pd.DataFrame, store: EmbeddingStore) -> dict[str, lis
     return splits
 
 
+def apply_best_params(params: PretrainParams, best_params: dict | None) -> PretrainParams:
+    """``params`` with the tune pipeline's `best_params` merged over them when ``use_best_params`` is on."""
+    if not params.use_best_params:
+        return params
+    if not best_params:
+        raise FileNotFoundError("pretrain.use_best_params is true but there are no best_params "
+                                "(data/06_models/best_params.yml): run `kedro run --pipelines=tune` first")
+    logger.info("pretrain: using best_params from the tune pipeline: %s", best_params)
+    try:
+        return params.merged(best_params)
+    except ValueError as exc:
+        raise ValueError(f"best_params (data/06_models/best_params.yml) do not fit the pretrain params: {exc}; "
+                         "rerun `kedro run --pipelines=tune` or edit the file") from exc
+
+
 def pretrain_top_model(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore,
-                       params: PretrainParams) -> tuple[TopModelArtifact, dict]:
+                       params: PretrainParams, best_params: dict | None = None) -> tuple[TopModelArtifact, dict]:
     """Train the NextLevel top model on the train split, validate on val; return weights and history."""
+    params = apply_best_params(params, best_params)
     splits = split_ids(video_index, chunk_embeddings)
     train, val = load_sequences(chunk_embeddings, splits["train"]), load_sequences(chunk_embeddings, splits["val"])
     start = time.perf_counter()
@@ -44,7 +60,7 @@ def pretrain_top_model(video_index: pd.DataFrame, chunk_embeddings: EmbeddingSto
     artifact.info.update({"encoder_fingerprints": sorted(encoder_fps), "train_videos": len(train),
                           "val_videos": len(val)})
     history.update({"seconds": round(time.perf_counter() - start, 2), "train_videos": len(train),
-                    "val_videos": len(val)})
+                    "val_videos": len(val), "best_params": best_params if params.use_best_params else None})
     return artifact, history
 
 

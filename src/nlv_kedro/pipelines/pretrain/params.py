@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nlv_kedro.models.nextlevel import NextLevelConfig
 from nlv_kedro.training.fit import TrainerConfig
 from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
+
+
+def _deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 class _Strict(BaseModel):
@@ -24,7 +35,8 @@ class ModelParams(_Strict):
     max_chunks: int = Field(512, ge=2)
     use_time: bool = True
     head_hidden: int = Field(768, ge=8)
-    pooling: Literal["mean", "cls", "max"] = "mean"
+    pooling: Literal["mean", "cls", "max", "temporal"] = "mean"
+    pool_segments: int = Field(2, ge=1, description="temporal pooling: consecutive parts averaged separately")
 
 
 class ObjectiveParams(_Strict):
@@ -37,6 +49,8 @@ class ObjectiveParams(_Strict):
     loss_weights: dict[Literal["smooth_l1", "l1", "mse", "cosine", "infonce"], float] = {}
     temperature: float = Field(0.1, gt=0)
     target_norm: Literal["standardize", "none"] = "standardize"
+    order_weight: float = Field(0.0, ge=0, description="time-reversal contrast on pooled vectors; 0 = off")
+    order_temperature: float = Field(0.1, gt=0)
 
 
 class OptimParams(_Strict):
@@ -78,6 +92,7 @@ class PretrainParams(_Strict):
     registry: RegistryParams = RegistryParams()
     checkpoint_dir: str = "data/06_models/pretrain_checkpoints"
     resume: bool = Field(False, description="continue from checkpoint_dir/last.ckpt when it exists")
+    use_best_params: bool = Field(False, description="merge `best_params` (from the tune pipeline) over these")
 
     @model_validator(mode="after")
     def _consistent(self) -> PretrainParams:
@@ -87,6 +102,11 @@ class PretrainParams(_Strict):
         if self.objective.p_mask + self.objective.p_random > 1:
             raise ValueError("pretrain.objective.p_mask + p_random must be <= 1")
         return self
+
+    def merged(self, overrides: Mapping[str, Any]) -> PretrainParams:
+        """These params with ``overrides`` (a nested dict, e.g. `best_params`) merged over them, validated
+        again as a whole: an override that breaks a constraint fails here, naming the key."""
+        return PretrainParams.model_validate(_deep_merge(self.model_dump(), overrides))
 
     def network_config(self, input_dim: int) -> NextLevelConfig:
         return NextLevelConfig(input_dim=input_dim, **self.model.model_dump())

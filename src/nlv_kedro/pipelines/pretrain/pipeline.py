@@ -1,4 +1,6 @@
-"""`pretrain`: `chunk_embeddings` → `top_model` (+ MLflow run and registry version), `contextual_embeddings`."""
+"""`pretrain`: `chunk_embeddings` → `top_model` (+ MLflow run and registry version), `contextual_embeddings`.
+
+`best_params` (from `tune`; None while no study has run) is merged in only when `pretrain.use_best_params`."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -8,7 +10,7 @@ from .nodes import export_contextual_embeddings, pretrain_top_model, register_to
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(pretrain_top_model, ["video_index", "chunk_embeddings", "params:pretrain"],
+            Node(pretrain_top_model, ["video_index", "chunk_embeddings", "params:pretrain", "best_params"],
                  ["top_model", "pretrain_history"], name="pretrain_top_model_node"),
             Node(export_contextual_embeddings, ["top_model", "video_index", "chunk_embeddings"],
                  "contextual_embeddings", name="export_contextual_embeddings_node"),

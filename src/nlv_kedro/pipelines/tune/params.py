@@ -1,0 +1,58 @@
+"""Typed parameters of the `tune` pipeline (conf/base/parameters_tune.yml)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nlv_kedro.evaluation.probe import DEFAULT_C_GRID
+from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.tuning.space import Distribution, check_space
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SamplerParams(_Strict):
+    type: Literal["tpe", "random"] = "tpe"
+    n_startup_trials: int = Field(4, ge=0, description="tpe: random trials before the model-based search")
+
+
+class PrunerParams(_Strict):
+    type: Literal["median", "none"] = "median"
+    n_startup_trials: int = Field(2, ge=0, description="trials that finish before any pruning")
+    n_warmup_steps: int = Field(1, ge=0, description="epochs of each trial that are never pruned")
+    # Higher is better for all of these (the study maximizes); losses are not comparable across loss types.
+    monitor: Literal["val/probe_top1", "val/cos_pred", "val/cos_pred_standardized",
+                     "val/cos_gain_over_best_baseline"] = "val/probe_top1"
+
+
+class TuneParams(_Strict):
+    study_name: str = Field("nlv_pretrain", min_length=1)
+    storage: str = Field("sqlite:///data/optuna/tune.db", min_length=1, description="any Optuna RDB storage URL")
+    n_trials: int | None = Field(8, ge=1, description="trials added by this run (the study keeps earlier ones)")
+    timeout: float | None = Field(None, gt=0, description="seconds for this run; None = no limit")
+    seed: int = 0
+    show_progress_bar: bool = True
+    sampler: SamplerParams = SamplerParams()
+    pruner: PrunerParams = PrunerParams()
+    probe_c_grid: list[float] = Field(list(DEFAULT_C_GRID), min_length=1)
+    trial_overrides: dict[str, Any] = Field(
+        default_factory=dict, description="pretrain overrides for every trial (short budget); not exported")
+    search_space: dict[str, Distribution] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> TuneParams:
+        if self.n_trials is None and self.timeout is None:
+            raise ValueError("tune: set n_trials or timeout (both null would run forever)")
+        check_space(self.search_space, PretrainParams)
+        return self
+
+    def trial_base(self, pretrain: PretrainParams) -> PretrainParams:
+        """The pretrain params every trial starts from: ``trial_overrides`` merged over them."""
+        try:
+            return pretrain.merged(self.trial_overrides)
+        except ValueError as exc:
+            raise ValueError(f"tune.trial_overrides do not fit the pretrain params: {exc}") from exc
