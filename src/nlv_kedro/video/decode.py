@@ -11,6 +11,7 @@ names the file, so a caller can quarantine that one video and carry on with the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Sequence
 
@@ -131,6 +132,67 @@ def read_frames_pyav(
     if missing:
         raise VideoDecodeError(path, f"{len(missing)} requested frames do not exist (first: {min(missing)})")
     return np.stack([found[int(i)] for i in idx]) if idx.size else np.zeros((0, height or 0, width or 0, 3), np.uint8)
+
+
+def iter_frames(
+    path: str | Path,
+    indices: Sequence[int] | np.ndarray,
+    segment: int,
+    width: int | None = None,
+    height: int | None = None,
+    decoder: str = "decord",
+    num_threads: int = 1,
+) -> Iterator[np.ndarray]:
+    """Decode ``indices`` of ``path`` in order, ``segment`` frames at a time -> (<= segment, H, W, 3) uint8 each.
+
+    This is how long videos stay within bounded memory: the caller holds one segment (plus what it keeps of
+    earlier ones), never all decoded frames of the video. decord keeps one reader open across segments;
+    PyAV makes a single sequential pass (indices must then be non-decreasing, as plans and clips are).
+    """
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if segment < 1:
+        raise ValueError(f"iter_frames({path}): segment must be >= 1 frame, got {segment}")
+    if idx.size == 0:
+        return
+    if decoder == "pyav":
+        yield from _iter_frames_pyav(path, idx, segment, width, height)
+        return
+    reader = open_reader(path, width=width, height=height, num_threads=num_threads)
+    for start in range(0, idx.size, segment):
+        yield decode_batch(reader, idx[start : start + segment], path)
+
+
+def _iter_frames_pyav(
+    path: str | Path, idx: np.ndarray, segment: int, width: int | None, height: int | None
+) -> Iterator[np.ndarray]:
+    if np.any(np.diff(idx) < 0):  # unordered: one pass per segment (correct, slower)
+        for start in range(0, idx.size, segment):
+            yield read_frames_pyav(path, idx[start : start + segment], width, height)
+        return
+    buffer: list[np.ndarray] = []
+    k = 0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for position, frame in enumerate(container.decode(stream)):
+                if idx[k] != position:
+                    continue
+                array = frame.to_ndarray(format="rgb24", width=width or frame.width, height=height or frame.height)
+                while k < idx.size and idx[k] == position:  # repeated indices (short clips) reuse the frame
+                    buffer.append(array)
+                    k += 1
+                    if len(buffer) == segment:
+                        yield np.stack(buffer)
+                        buffer = []
+                if k == idx.size:
+                    break
+    except (av.error.FFmpegError, IndexError) as error:
+        raise VideoDecodeError(path, f"PyAV decoding failed ({_first_line(error)})") from error
+    if k < idx.size:
+        raise VideoDecodeError(path, f"{idx.size - k} requested frames do not exist (first: {idx[k]})")
+    if buffer:
+        yield np.stack(buffer)
 
 
 def thumbnails(

@@ -13,6 +13,15 @@ import torch
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import build_frame_encoder, build_text_encoder
 from nlv_kedro.encoders.engine import EncodeJob, encode_jobs, job_fingerprint
+from nlv_kedro.encoders.sharding import (
+    Shard,
+    balanced_shards,
+    broadcast_from_rank0,
+    current_shard,
+    gather_to_all,
+    merge_reports,
+    rank_device,
+)
 from nlv_kedro.pipelines.encode.params import EncodeParams
 
 logger = logging.getLogger(__name__)
@@ -38,16 +47,24 @@ def build_jobs(video_index: pd.DataFrame, chunk_plan: dict, root: str, encoder_f
 def encode_videos(
     video_index: pd.DataFrame, chunk_plan: dict, root: str, store: EmbeddingStore, params: EncodeParams
 ) -> tuple[EmbeddingStore, dict]:
-    """Encode the videos whose stored vectors are missing or stale; skip the rest (resumable)."""
+    """Encode the videos whose stored vectors are missing or stale; skip the rest (resumable).
+
+    Under ``torchrun`` (an initialised process group) each rank encodes its balanced share of the missing
+    videos into the same store and every rank returns the merged report; see ``encoders/sharding.py``.
+    """
     if params.num_threads:
         torch.set_num_threads(params.num_threads)
-    encoder = build_frame_encoder(params.frame_encoder, params.image_size, params.resolved_device(),
-                                  params.trust_remote_code)
+    shard = current_shard()
+    device = params.resolved_device()
+    if shard.distributed:  # one GPU per process: cuda -> cuda:<LOCAL_RANK>
+        device = rank_device(device, shard.local_rank)
+    encoder = build_frame_encoder(params.frame_encoder, params.image_size, device, params.trust_remote_code)
     jobs = build_jobs(video_index, chunk_plan, root, encoder.fingerprint(), params.pooling)
     todo = [job for job in jobs if not store.is_current(job.video_id, job.fingerprint)]
-    logger.info("Encoding %d of %d videos with %s (%d already current)", len(todo), len(jobs), encoder.name,
+    mine = _my_share(jobs, todo, shard) if shard.distributed else todo
+    logger.info("Encoding %d of %d videos with %s (%d already current)", len(mine), len(jobs), encoder.name,
                 len(jobs) - len(todo))
-    stats = encode_jobs(todo, encoder, store, params.batch_size, params.num_workers, params.pooling,
+    stats = encode_jobs(mine, encoder, store, params.batch_size, params.num_workers, params.pooling,
                         {"encoder_fingerprint": encoder.fingerprint()})
     report = {
         "encoder": encoder.name, "encoder_fingerprint": encoder.fingerprint(), "dim": encoder.dim,
@@ -58,7 +75,26 @@ def encode_videos(
     }
     logger.info("Encoded %d videos (%d frames, %.1f frames/s); %d failed", len(stats.encoded), stats.frames,
                 stats.frames_per_s, len(stats.failed))
+    if shard.distributed:
+        report = merge_reports(gather_to_all({**report, "videos_assigned": len(mine)}))
     return store, report
+
+
+def _my_share(jobs: list[EncodeJob], todo: list[EncodeJob], shard: Shard) -> list[EncodeJob]:
+    """This rank's videos: rank 0's list of what is missing, split by kept frames so ranks finish together.
+
+    Only rank 0's view of the store counts: on a shared file system ranks may see files appear at different
+    times, and all ranks must agree on one split.
+    """
+    wanted = broadcast_from_rank0([job.video_id for job in todo])
+    by_id = {job.video_id: job for job in jobs}
+    unknown = [v for v in wanted if v not in by_id]
+    if unknown:
+        raise RuntimeError(f"rank {shard.rank} has no plan for {len(unknown)} videos rank 0 will encode "
+                           f"(e.g. {unknown[:3]}): all ranks must read the same video_index and chunk_plan")
+    share = [by_id[v] for v in wanted]
+    positions = balanced_shards([len(job.frame_indices) for job in share], shard.world_size)[shard.rank]
+    return [share[p] for p in positions]
 
 
 def encode_texts(video_index: pd.DataFrame, root: str, params: EncodeParams) -> dict:
