@@ -228,7 +228,7 @@ def _params(tmp_path, llm_name: str, **overrides) -> VideoQAParams:
 def test_pipeline_compares_every_method_and_exports_a_reloadable_projector(tmp_path, tiny_llm_dir, qa_corpus) -> None:
     qa, index, chunks, contextual = qa_corpus
     params = _params(tmp_path, tiny_llm_dir)
-    catalog = DataCatalog({"qa_pairs": MemoryDataset(qa), "video_index": MemoryDataset(index),
+    catalog = DataCatalog({"video_qa_pairs": MemoryDataset(qa), "video_index": MemoryDataset(index),
                            "chunk_embeddings": MemoryDataset(chunks), "contextual_embeddings": MemoryDataset(contextual),
                            "params:video_qa": MemoryDataset(params)})
     pipeline = create_pipeline()

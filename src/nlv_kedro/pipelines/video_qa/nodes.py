@@ -32,7 +32,7 @@ def prepare_qa_pairs(qa_pairs: pd.DataFrame, video_index: pd.DataFrame, params: 
     """QA rows with their video's split; rows whose video is not indexed are dropped (and counted in the log)."""
     missing = {"video_id", "question", "choices", "answer", "type"} - set(qa_pairs.columns)
     if missing:
-        raise ValueError(f"qa_pairs lacks columns {sorted(missing)}: expected rows of qa.jsonl from the demo_data pipeline")
+        raise ValueError(f"qa_pairs lacks columns {sorted(missing)}: expected the QA rows ingest publishes (video_qa_pairs)")
     splits = video_index[["video_id", "split"]].astype(str)
     table = qa_pairs.astype({"video_id": str}).merge(splits, on="video_id", how="inner")
     if len(table) < len(qa_pairs):

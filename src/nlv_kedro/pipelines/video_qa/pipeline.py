@@ -14,14 +14,14 @@ from .nodes import (
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(prepare_qa_pairs, ["qa_pairs", "video_index", "params:video_qa"], "qa_table",
+            Node(prepare_qa_pairs, ["video_qa_pairs", "video_index", "params:video_qa"], "qa_table",
                  name="prepare_qa_pairs_node"),
             Node(collect_video_vectors, ["qa_table", "chunk_embeddings", "contextual_embeddings", "params:video_qa"],
-                 "qa_video_vectors", name="collect_video_vectors_node"),
+                 "qa_video_vectors", name="collect_qa_video_vectors_node"),
             Node(train_qa_projectors, ["qa_table", "qa_video_vectors", "params:video_qa"], "qa_projectors",
-                 name="train_qa_projectors_node"),
+                 name="train_llm_soft_token_projectors_node"),
             Node(evaluate_video_qa, ["qa_table", "qa_video_vectors", "qa_projectors", "params:video_qa"],
-                 ["qa_metrics", "qa_mlflow_metrics"], name="evaluate_video_qa_node"),
+                 ["qa_metrics", "qa_mlflow_metrics"], name="score_multiple_choice_answers_node"),
             Node(export_qa_projector, "qa_projectors", ["qa_projector", "qa_projector_config"],
                  name="export_qa_projector_node"),
         ]
