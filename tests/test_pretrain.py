@@ -95,6 +95,13 @@ def test_bad_pretrain_params_name_the_key() -> None:
         PretrainParams.model_validate({"optim": {"lr": -1}})
 
 
+def test_only_rank_zero_registers_in_multi_process_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun every rank runs the session; a non-zero rank must not add a registry version."""
+    monkeypatch.setenv("RANK", "1")
+    out = register_top_model(None, {"final": {}}, PretrainParams())  # type: ignore[arg-type]
+    assert out["registered"] is False and "rank 1" in out["reason"]
+
+
 def test_registry_champion_moves_only_on_improvement_and_loads_in_fresh_process(
     corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import numpy as np
@@ -79,6 +80,9 @@ def register_top_model(top_model: TopModelArtifact, history: dict, params: Pretr
     """Register a new `nextlevel-video` version; `champion` moves only when the metric improves."""
     if not params.registry.enabled:
         return {"registered": False}
+    rank = int(os.environ.get("RANK", "0"))  # torchrun / SLURM multi-process runs: one version, from rank 0
+    if rank != 0:
+        return {"registered": False, "reason": f"rank {rank}: only rank 0 registers"}
     value = history["final"].get(params.registry.metric)
     if value is None or not np.isfinite(value):
         raise ValueError(f"pretrain.registry.metric={params.registry.metric!r} was not logged; "
