@@ -3,8 +3,10 @@
 from kedro.config import OmegaConfigLoader
 
 from nlv_kedro.hooks import ProjectHooks
+from nlv_kedro.timing import NodeTimingHooks
 
-HOOKS = (ProjectHooks(),)
+# NodeTimingHooks: per-node wall time and peak RSS -> data/08_reporting/node_timings.json (read by the report)
+HOOKS = (ProjectHooks(), NodeTimingHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

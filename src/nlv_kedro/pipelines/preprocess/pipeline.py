@@ -9,6 +9,6 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(plan_videos, ["video_index", "params:ingest.root", "params:preprocess"],
-                 ["chunk_plan", "chunk_plan_stats"], name="plan_videos_node"),
+                 ["chunk_plan", "chunk_plan_stats"], name="plan_kept_frames_and_chunks_node"),
         ]
     )

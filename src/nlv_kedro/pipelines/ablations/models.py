@@ -1,0 +1,154 @@
+"""RQ1 (frame encoders) and RQ4 (masked embedding prediction) sweeps: short pretrainings, val probes.
+
+RQ1 encodes the subset's planned chunks with every encoder (reusing ``chunk_embeddings`` for the encoder that
+made them), then compares mean-pooling with a NextLevel model pretrained on that encoder's vectors of the
+subset's train videos. RQ4 pretrains one model per masking/loss variant on the same train videos, and reads the
+collapse/shortcut diagnostics of its last validation (the subset's val videos) next to the probe accuracy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.encoders import build_frame_encoder
+from nlv_kedro.encoders.base import FrameEncoder
+from nlv_kedro.encoders.engine import pool_chunks
+from nlv_kedro.pipelines.ablations.common import (
+    diagnostics,
+    encode_frames,
+    nextlevel_vectors,
+    pretrain_short,
+    probe_on_val,
+    stored_frames,
+    untrained_model,
+)
+from nlv_kedro.pipelines.ablations.params import AblationParams, EncoderSweep
+from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.reporting.compute import count_flops, count_parameters
+from nlv_kedro.training.data import Sequences, load_sequences
+
+logger = logging.getLogger(__name__)
+
+
+def chunk_frame_positions(bounds: np.ndarray, per_chunk: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (into a plan's kept frames) of up to ``per_chunk`` evenly spread frames of each chunk, and the
+    chunk bounds over those positions. ``None`` keeps every frame."""
+    positions, new_bounds = [], []
+    for start, end in np.asarray(bounds, np.int64):
+        chosen = np.arange(start, end) if per_chunk is None else np.unique(
+            np.linspace(start, end - 1, min(per_chunk, end - start)).round().astype(np.int64))
+        new_bounds.append([sum(len(p) for p in positions), sum(len(p) for p in positions) + len(chosen)])
+        positions.append(chosen)
+    return np.concatenate(positions), np.asarray(new_bounds, np.int64)
+
+
+def _forward_frames_per_s(encoder: FrameEncoder, n_frames: int, repeats: int = 3) -> float:
+    """Best of ``repeats`` timed forward passes of a synthetic batch (the least disturbed by other work)."""
+    batch = torch.zeros(n_frames, 3, *encoder.input_size)
+    best = float("inf")
+    with torch.inference_mode():
+        encoder.encode(batch[:2])  # warm-up
+        for _ in range(repeats):
+            start = time.perf_counter()
+            encoder.encode(batch)
+            best = min(best, time.perf_counter() - start)
+    return n_frames / best
+
+
+def _encoder_sequences(videos: pd.DataFrame, chunk_plan: dict, root: str, store: EmbeddingStore,
+                       encoder: FrameEncoder, per_chunk: int | None, pooling: str, batch_size: int,
+                       num_workers: int) -> tuple[Sequences, dict]:
+    layout = {v: chunk_frame_positions(chunk_plan[v]["chunk_bounds"], per_chunk) for v in videos["video_id"]}
+    frames = {v: np.asarray(chunk_plan[v]["kept_indices"], np.int64)[layout[v][0]] for v in videos["video_id"]}
+    reuse = all(store.metadata(v).get("encoder_fingerprint") == encoder.fingerprint() for v in videos["video_id"])
+    cache = {v: stored_frames(store, v) if reuse else {} for v in videos["video_id"]}
+    missing = {v: np.array(sorted(set(frames[v].tolist()) - set(cache[v])), np.int64) for v in videos["video_id"]}
+    encoded, seconds, n_encoded = encode_frames(videos, missing, root, encoder, batch_size, num_workers)
+    for video_id, vectors in encoded.items():
+        cache[video_id].update(vectors)
+    vectors, times = [], []
+    for video_id in videos["video_id"]:
+        if not all(int(i) in cache[video_id] for i in frames[video_id]):
+            raise ValueError(f"RQ1: video '{video_id}' could not be decoded for {encoder.name}; "
+                             "re-run ingest so it is quarantined, or drop it from the index")
+        stacked = torch.from_numpy(np.stack([cache[video_id][int(i)] for i in frames[video_id]]))
+        vectors.append(pool_chunks(stacked, layout[video_id][1], pooling).numpy().astype(np.float32))
+        plan = chunk_plan[video_id]
+        times.append(np.stack([plan["chunk_start_s"], plan["chunk_end_s"]], axis=1).astype(np.float32))
+    info = {"frames_encoded": int(n_encoded), "encode_seconds": round(seconds, 2), "reused_chunk_embeddings": reuse,
+            "frames_per_chunk_encoded": float(np.mean([len(f) for f in frames.values()]) /
+                                              np.mean([len(layout[v][1]) for v in layout]))}
+    return Sequences(videos["video_id"].tolist(), vectors, times), info
+
+
+def _split(sequences: Sequences, videos: pd.DataFrame, split: str) -> Sequences:
+    keep = np.flatnonzero(videos["split"].to_numpy() == split)
+    return Sequences([sequences.ids[i] for i in keep], [sequences.vectors[i] for i in keep],
+                     [sequences.times[i] for i in keep])
+
+
+def encoder_sweep(videos: pd.DataFrame, chunk_plan: dict, root: str, store: EmbeddingStore,
+                  pretrain: PretrainParams, sweep: EncoderSweep, image_size: int | None, probe_c: float,
+                  pooling: str, batch_size: int, num_workers: int, device: str = "cpu") -> dict:
+    """RQ1: one row per encoder name; an encoder that cannot be built here is listed with its error."""
+    rows = []
+    for name in sweep.names:
+        try:
+            encoder = build_frame_encoder(name, sweep.image_size or image_size, device)
+        except (ImportError, OSError, ValueError) as exc:
+            logger.warning("RQ1: encoder %r is not available here (%s)", name, exc)
+            rows.append({"encoder": name, "available": False, "error": str(exc)})
+            continue
+        sequences, info = _encoder_sequences(videos, chunk_plan, root, store, encoder, sweep.frames_per_chunk,
+                                             pooling, batch_size, num_workers)
+        mean_pool = np.stack([v.mean(0) for v in sequences.vectors])
+        train = _split(sequences, videos, "train")
+        artifact, final, seconds = pretrain_short(train, _split(sequences, videos, "val"), pretrain,
+                                                  f"rq1 {encoder.name}")
+        frame = torch.zeros(1, 3, *encoder.input_size)
+        rows.append({
+            "encoder": encoder.name, "available": True, "dim": encoder.dim, "input_size": list(encoder.input_size),
+            "params": count_parameters(encoder.module)["total"],
+            "flops_per_frame": count_flops(lambda: encoder.encode(frame)),
+            "forward_frames_per_s": round(_forward_frames_per_s(encoder, sweep.throughput_frames), 2), **info,
+            "pretrain_seconds": round(seconds, 2), "diagnostics": diagnostics(final),
+            "mean_pool": probe_on_val(mean_pool, videos, probe_c),
+            "nextlevel": probe_on_val(nextlevel_vectors(artifact, sequences), videos, probe_c),
+            "nextlevel_untrained": probe_on_val(nextlevel_vectors(untrained_model(pretrain, train), sequences),
+                                                videos, probe_c),
+        })
+        logger.info("RQ1 %-20s mean-pool %.3f  nextlevel %.3f", encoder.name, rows[-1]["mean_pool"]["top1"],
+                    rows[-1]["nextlevel"]["top1"])
+    return {"videos": {s: int((videos["split"] == s).sum()) for s in ("train", "val")},
+            "frames_per_chunk": sweep.frames_per_chunk, "pretrain_epochs": pretrain.trainer.max_epochs,
+            "encoders": rows}
+
+
+def masking_sweep(videos: pd.DataFrame, store: EmbeddingStore, base: PretrainParams, params: AblationParams) -> dict:
+    """RQ4: one row per variant, with the masked-prediction cosine, its two baselines and the val probe."""
+    subset = load_sequences(store, videos["video_id"].tolist())
+    train, val = _split(subset, videos, "train"), _split(subset, videos, "val")
+    mean_pool = probe_on_val(np.stack([v.mean(0) for v in subset.vectors]), videos, params.probe_c)
+    untrained = probe_on_val(nextlevel_vectors(untrained_model(params.pretrain_params(base), train), subset), videos,
+                             params.probe_c)
+    rows = []
+    for variant in params.masking.variants:
+        pretrain = params.pretrain_params(base, variant.objective)
+        artifact, final, seconds = pretrain_short(train, val, pretrain, f"rq4 {variant.name}")
+        objective = pretrain.objective
+        rows.append({"name": variant.name, "masking": objective.masking, "mask_ratio": objective.mask_ratio,
+                     "loss": "+".join(objective.loss_weights) or objective.loss, "pretrain_seconds": round(seconds, 2),
+                     **diagnostics(final),
+                     "nextlevel": probe_on_val(nextlevel_vectors(artifact, subset), videos, params.probe_c)})
+        logger.info("RQ4 %-28s cos %.3f (copy %.3f)  probe %.3f", variant.name, rows[-1]["cos_pred"] or np.nan,
+                    rows[-1]["cos_copy_neighbour"] or np.nan, rows[-1]["nextlevel"]["top1"])
+    return {"videos": {"train": len(train), "val": len(val)},
+            "pretrain_epochs": params.pretrain_params(base).trainer.max_epochs,
+            "model": params.pretrain_params(base).model.model_dump(), "mean_pool": mean_pool,
+            "nextlevel_untrained": untrained, "variants": rows}

@@ -1,0 +1,82 @@
+"""Typed parameters of the `ablations` pipeline (conf/base/parameters_ablations.yml; conf/full for the full sweep)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from nlv_kedro.pipelines.pretrain.params import ObjectiveParams, PretrainParams
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        merged[key] = deep_merge(merged[key], value) if isinstance(value, Mapping) and isinstance(
+            merged.get(key), dict) else value
+    return merged
+
+
+class VideoSubset(_Strict):
+    """Which videos every sweep uses: a seeded sample per class of the train and val splits (null = all)."""
+
+    train_per_class: int | None = Field(4, ge=1)
+    val_per_class: int | None = Field(4, ge=1)
+
+
+class FrameSamplingSweep(_Strict):
+    """RQ2: each axis is varied alone around parameters_preprocess.yml (one-at-a-time, not a grid)."""
+
+    enabled: bool = True
+    target_fps: list[float] = Field([0.5, 1.0, 2.0], description="uniform sampling rates")
+    dedup_threshold: list[float] = Field([0.0, 0.01, 0.03, 0.1], description="near-duplicate thresholds")
+    chunking: list[Literal["fixed_count", "fixed_duration", "scene"]] = ["fixed_count", "fixed_duration", "scene"]
+
+
+class EncoderSweep(_Strict):
+    """RQ1: frame encoders compared on the preprocess plan, each with mean-pooling and a NextLevel model."""
+
+    enabled: bool = True
+    names: list[str] = Field(["efficientnet_lite0", "efficientnet_lite2"], min_length=1)
+    image_size: int | None = Field(None, ge=32, description="null = encode.image_size")
+    frames_per_chunk: int | None = Field(1, ge=1, description="frames encoded per chunk, evenly spread; null = all")
+    throughput_frames: int = Field(16, ge=1, description="synthetic batch for the side-by-side forward frames/s")
+
+
+class MaskingVariant(_Strict):
+    """RQ4: one pretraining variant; ``objective`` overrides pretrain.objective (same keys)."""
+
+    name: str
+    objective: dict[str, Any] = {}
+
+    @field_validator("objective")
+    @classmethod
+    def _known_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        ObjectiveParams(**value)  # unknown keys or bad values fail here, naming the key
+        return value
+
+
+class MaskingSweep(_Strict):
+    enabled: bool = True
+    variants: list[MaskingVariant] = Field(min_length=1, default=[MaskingVariant(name="span 0.4 smooth_l1")])
+
+
+class AblationParams(_Strict):
+    seed: int = 0
+    videos: VideoSubset = VideoSubset()
+    probe_c: float = Field(1.0, gt=0, description="logistic-regression C of every probe (fixed: no selection on val)")
+    # Overrides of parameters_pretrain.yml for every model the sweeps pretrain (RQ1, RQ4), e.g. fewer epochs
+    pretrain: dict[str, Any] = {}
+    frame_sampling: FrameSamplingSweep = FrameSamplingSweep()
+    encoders: EncoderSweep = EncoderSweep()
+    masking: MaskingSweep = MaskingSweep()
+
+    def pretrain_params(self, base: PretrainParams, objective: Mapping[str, Any] | None = None) -> PretrainParams:
+        """``base`` with this sweep's overrides (and a variant's objective) merged over it, validated whole."""
+        overrides = deep_merge(self.pretrain, {"objective": dict(objective or {})})
+        return PretrainParams.model_validate(deep_merge(base.model_dump(), overrides))
