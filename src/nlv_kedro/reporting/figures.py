@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-METHOD_LABELS = {"middle_frame": "middle frame", "mean_pool": "mean-pooling", "nextlevel_frozen": "NextLevel (frozen)",
-                 "transformer_mean": "transformer-mean", "cls_token": "class token",
+METHOD_LABELS = {"middle_frame": "middle frame", "mean_pool": "mean-pooling", "temporal_pool": "temporal mean-pooling",
+                 "nextlevel_frozen": "NextLevel (frozen)", "transformer_mean": "transformer (supervised)",
+                 "cls_token": "class token",
                  "nextlevel_finetuned": "NextLevel (fine-tuned)", "nextlevel": "NextLevel"}
 
 
