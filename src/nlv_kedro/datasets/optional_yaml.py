@@ -6,37 +6,23 @@ must keep working when no study has run. Reads use ``yaml.safe_load`` (plain dat
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
-from kedro.io import AbstractDataset, DatasetError
 
-from nlv_kedro.datasets.atomic import atomic_write_bytes
+from nlv_kedro.datasets.optional_json import OptionalFileDataset
 
 
-class OptionalYAMLDataset(AbstractDataset[Any, Any]):
+class OptionalYAMLDataset(OptionalFileDataset):
     """YAML file <-> plain Python data; a missing file loads as ``None`` instead of failing the run."""
 
-    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filepath = Path(filepath)
-        self.metadata = metadata
+    FORMAT = "YAML"
 
-    def load(self) -> Any:
-        if not self._filepath.is_file():
-            return None
+    def _parse(self, text: str) -> Any:
         try:
-            return yaml.safe_load(self._filepath.read_text(encoding="utf-8"))
+            return yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise DatasetError(f"{self._filepath} is not valid YAML: {exc}") from exc
+            raise ValueError(str(exc)) from exc
 
-    def save(self, data: Any) -> None:
-        text = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
-        atomic_write_bytes(self._filepath, text.encode("utf-8"))
-
-    def _exists(self) -> bool:
-        # Always loadable: a missing file is the documented value None.
-        return True
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}
+    def _dump(self, data: Any) -> str:
+        return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
