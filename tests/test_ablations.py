@@ -77,7 +77,7 @@ def test_frame_sampling_sweep_varies_one_axis_at_a_time(results: dict) -> None:
     assert rows["chunking"]["frames_kept"] == rows["base"]["frames_kept"]  # same frames, other chunks
     assert rq2["reused_chunk_embeddings"] is True and rq2["videos"] == {"train": 6, "val": 3}
     for row in rq2["settings"]:
-        assert set(row["mean_pool"]) == PROBE_KEYS and set(row["nextlevel"]) == PROBE_KEYS
+        assert set(row["mean_pool"]) == PROBE_KEYS == set(row["temporal_pool"]) and set(row["nextlevel"]) == PROBE_KEYS
         assert 0 <= row["mean_pool"]["top1"] <= 1 and 0 < row["frames_kept_pct"] <= 100
 
 
@@ -86,7 +86,7 @@ def test_encoder_sweep_reuses_stored_vectors_and_lists_unavailable_encoders(resu
     assert lite0["encoder"] == "efficientnet_lite0" and lite0["available"] is True
     assert lite0["reused_chunk_embeddings"] is True and lite0["frames_encoded"] == 0  # the encode step's vectors
     assert lite0["flops_per_frame"] > 0 and lite0["frames_per_chunk_encoded"] == 1.0
-    assert set(lite0["mean_pool"]) == PROBE_KEYS == set(lite0["nextlevel_untrained"])
+    assert set(lite0["mean_pool"]) == PROBE_KEYS == set(lite0["nextlevel_untrained"]) == set(lite0["temporal_pool"])
     assert 0 <= lite0["nextlevel"]["top1"] <= 1
     assert missing == {"encoder": "no_such_encoder", "available": False, "error": missing["error"]}
     assert "no_such_encoder" in missing["error"]

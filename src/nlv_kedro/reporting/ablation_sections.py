@@ -18,10 +18,11 @@ def encoders_section(result: dict | None) -> Section:
     rows = []
     for r in result.get("encoders", []):
         if not r.get("available"):
-            rows.append([r["encoder"], "not available here: " + r.get("error", "")[:80]] + [None] * 9)
+            rows.append([r["encoder"], "not available here: " + r.get("error", "")[:80]] + [None] * 10)
             continue
         rows.append([r["encoder"], f"{r['input_size'][0]} px", r["params"], si(r["flops_per_frame"]),
-                     fmt(r["forward_frames_per_s"], 1), _probe(r["mean_pool"]), _probe(r.get("nextlevel_untrained")),
+                     fmt(r["forward_frames_per_s"], 1), _probe(r["mean_pool"]), _probe(r.get("temporal_pool")),
+                     _probe(r.get("nextlevel_untrained")),
                      _probe(r["nextlevel"]),
                      _probe(r["mean_pool"], "top1_order_dependent"), _probe(r["nextlevel"], "top1_order_dependent"),
                      r["diagnostics"].get("cos_gain_over_best_baseline")])
@@ -33,9 +34,11 @@ def encoders_section(result: dict | None) -> Section:
         f"{videos.get('val')} val videos; mean-pooling is compared with a NextLevel model pretrained for "
         f"{result.get('pretrain_epochs')} epochs on that encoder's vectors of the train videos. "
         "Accuracy: linear probe fit on train, scored on val; \"untrained\" is the same NextLevel model before "
-        "pretraining, so NextLevel minus untrained is what pretraining adds.",
+        "pretraining, so NextLevel minus untrained is what pretraining adds; \"temporal-pool\" is the mean of "
+        "each part of the frozen chunk vectors (NextLevel's own pooling), so NextLevel minus temporal-pool is "
+        "what the top model adds beyond order-aware pooling.",
         Table(["encoder", "input", "parameters", "FLOPs / frame", "forward frames/s", "mean-pool",
-               "NextLevel untrained", "NextLevel",
+               "temporal-pool", "NextLevel untrained", "NextLevel",
                "mean-pool order-dep.", "NextLevel order-dep.", "NextLevel cos gain"], rows, "Val top-1 (%)"),
         Plot("encoder_comparison_plot", "Val accuracy per encoder, and its cost per frame."),
     ])
@@ -46,7 +49,8 @@ def frame_sampling_section(result: dict | None) -> Section:
     if result is None:
         return Section("rq2-frames", "RQ2: Efficient processing (frames kept vs accuracy)", [_NOT_RUN])
     rows = [[r["name"], r["axis"], fmt(r["frames_kept_pct"], 2) + "%", fmt(r["chunks_per_video"], 1),
-             fmt(r.get("encode_s_est"), 1), _probe(r["mean_pool"]), _probe(r.get("nextlevel")),
+             fmt(r.get("encode_s_est"), 1), _probe(r["mean_pool"]), _probe(r.get("temporal_pool")),
+             _probe(r.get("nextlevel")),
              _probe(r["mean_pool"], "top1_order_dependent"), _probe(r.get("nextlevel"), "top1_order_dependent")]
             for r in result.get("settings", [])]
     videos = result.get("videos", {})
@@ -56,7 +60,8 @@ def frame_sampling_section(result: dict | None) -> Section:
         "top model applied to the re-planned chunks. Encode time = frames kept x "
         f"{fmt(result.get('seconds_per_frame'), 4)} s per frame measured on the {result.get('frames_encoded')} frames "
         "this sweep had to encode (the others were reused from `chunk_embeddings`).",
-        Table(["setting", "axis", "frames kept", "chunks / video", "encode s (est.)", "mean-pool", "NextLevel",
+        Table(["setting", "axis", "frames kept", "chunks / video", "encode s (est.)", "mean-pool",
+               "temporal-pool", "NextLevel",
                "mean-pool order-dep.", "NextLevel order-dep."], rows, "Val top-1 (%) per setting"),
         Plot("frames_vs_accuracy_plot", "Accuracy against the share of frames the encoder has to see."),
     ])

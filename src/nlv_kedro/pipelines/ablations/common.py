@@ -19,6 +19,7 @@ from nlv_kedro.encoders.base import FrameEncoder
 from nlv_kedro.encoders.engine import EncodeJob, encode_jobs
 from nlv_kedro.evaluation.probe import evaluate_probe, fit_probe
 from nlv_kedro.models.nextlevel import NextLevelModel
+from nlv_kedro.models.pooling import temporal_mean_pool_array
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
 from nlv_kedro.serving.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences, Standardizer
@@ -133,6 +134,11 @@ def untrained_model(params: PretrainParams, train: Sequences) -> TopModelArtifac
     standardizer = Standardizer.fit(train) if params.objective.target_norm == "standardize" else \
         Standardizer.identity(train.dim)
     return TopModelArtifact(config, NextLevelModel(config).state_dict(), standardizer.mean, standardizer.std)
+
+
+def temporal_pool_vectors(sequences: Sequences, segments: int) -> np.ndarray:
+    """The order-aware frozen baseline: per-segment means of the chunk vectors (NextLevel's temporal pooling)."""
+    return np.stack([temporal_mean_pool_array(v, segments) for v in sequences.vectors])
 
 
 def nextlevel_vectors(artifact: TopModelArtifact, sequences: Sequences) -> np.ndarray:

@@ -20,7 +20,13 @@ import torch
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders.base import FrameEncoder
 from nlv_kedro.encoders.engine import pool_chunks
-from nlv_kedro.pipelines.ablations.common import encode_frames, nextlevel_vectors, probe_on_val, stored_frames
+from nlv_kedro.pipelines.ablations.common import (
+    encode_frames,
+    nextlevel_vectors,
+    probe_on_val,
+    stored_frames,
+    temporal_pool_vectors,
+)
 from nlv_kedro.pipelines.ablations.params import FrameSamplingSweep
 from nlv_kedro.serving.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences
@@ -107,6 +113,7 @@ def frame_sampling_sweep(videos: pd.DataFrame, root: str, store: EmbeddingStore,
         total, kept = sum(p.n_frames_total for p in chosen), sum(p.n_kept for p in chosen)
         sequences = _chunk_sequences(usable, video_plans, cache, pooling)
         mean_pool = np.stack([v.mean(0) for v in sequences.vectors])
+        temporal = temporal_pool_vectors(sequences, top_model.config.pool_segments)
         nextlevel = probe_on_val(nextlevel_vectors(top_model, sequences), usable, probe_c) if compatible else None
         rows.append({
             "name": setting_name(config), "axis": axis, "target_fps": config.target_fps,
@@ -115,7 +122,8 @@ def frame_sampling_sweep(videos: pd.DataFrame, root: str, store: EmbeddingStore,
             "frames_kept": int(kept), "frames_kept_pct": 100.0 * kept / max(total, 1),
             "chunks_per_video": float(np.mean([p.n_chunks for p in chosen])),
             "encode_s_est": None if per_frame_s is None else kept * per_frame_s,
-            "mean_pool": probe_on_val(mean_pool, usable, probe_c), "nextlevel": nextlevel,
+            "mean_pool": probe_on_val(mean_pool, usable, probe_c),
+            "temporal_pool": probe_on_val(temporal, usable, probe_c), "nextlevel": nextlevel,
         })
         logger.info("RQ2 %-40s kept %5.1f%%  mean-pool %.3f  nextlevel %s", rows[-1]["name"],
                     rows[-1]["frames_kept_pct"], rows[-1]["mean_pool"]["top1"],

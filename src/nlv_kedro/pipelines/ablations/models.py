@@ -26,6 +26,7 @@ from nlv_kedro.pipelines.ablations.common import (
     pretrain_short,
     probe_on_val,
     stored_frames,
+    temporal_pool_vectors,
     untrained_model,
 )
 from nlv_kedro.pipelines.ablations.params import AblationParams, EncoderSweep
@@ -119,6 +120,8 @@ def encoder_sweep(videos: pd.DataFrame, chunk_plan: dict, root: str, store: Embe
             "forward_frames_per_s": round(_forward_frames_per_s(encoder, sweep.throughput_frames), 2), **info,
             "pretrain_seconds": round(seconds, 2), "diagnostics": diagnostics(final),
             "mean_pool": probe_on_val(mean_pool, videos, probe_c),
+            "temporal_pool": probe_on_val(temporal_pool_vectors(sequences, pretrain.model.pool_segments), videos,
+                                          probe_c),
             "nextlevel": probe_on_val(nextlevel_vectors(artifact, sequences), videos, probe_c),
             "nextlevel_untrained": probe_on_val(nextlevel_vectors(untrained_model(pretrain, train), sequences),
                                                 videos, probe_c),
