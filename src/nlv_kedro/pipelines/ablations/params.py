@@ -7,19 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nlv_kedro.pipelines.pretrain.params import ObjectiveParams, PretrainParams
+from nlv_kedro.pipelines.pretrain.params import ObjectiveParams, PretrainParams, deep_merge
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in overrides.items():
-        merged[key] = deep_merge(merged[key], value) if isinstance(value, Mapping) and isinstance(
-            merged.get(key), dict) else value
-    return merged
 
 
 class VideoSubset(_Strict):

@@ -12,11 +12,12 @@ from nlv_kedro.training.fit import TrainerConfig
 from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
 
 
-def _deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` merged in, nested dicts key by key (neither input is modified)."""
     merged = dict(base)
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -106,7 +107,7 @@ class PretrainParams(_Strict):
     def merged(self, overrides: Mapping[str, Any]) -> PretrainParams:
         """These params with ``overrides`` (a nested dict, e.g. `best_params`) merged over them, validated
         again as a whole: an override that breaks a constraint fails here, naming the key."""
-        return PretrainParams.model_validate(_deep_merge(self.model_dump(), overrides))
+        return PretrainParams.model_validate(deep_merge(self.model_dump(), overrides))
 
     def network_config(self, input_dim: int) -> NextLevelConfig:
         return NextLevelConfig(input_dim=input_dim, **self.model.model_dump())
