@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from nlv_kedro.models.masking import apply_masks
+from nlv_kedro.models.neighbours import mix_neighbours, nearest_visible, neighbour_weights
 
 
 def _mean_or_nan(values: Tensor) -> float:
@@ -50,16 +51,24 @@ def copy_neighbour_cosine(target: Tensor, mask: Tensor, padding_mask: Tensor) ->
     video; ties go to the earlier one. Videos with no visible chunk are skipped.
     """
     B, T, _ = target.shape
-    visible = ~mask & ~padding_mask  # (B, T)
     idx = torch.arange(T, device=target.device).expand(B, T)  # (B, T)
-    prev = torch.where(visible, idx, torch.full_like(idx, -1)).cummax(dim=1).values  # (B, T) last visible <= t
-    nxt = torch.where(visible, idx, torch.full_like(idx, T)).flip(1).cummin(dim=1).values.flip(1)  # first >= t
+    prev, nxt = nearest_visible(~mask & ~padding_mask)  # (B, T) each
     d_prev = torch.where(prev >= 0, idx - prev, torch.full_like(idx, 2 * T + 1))
     d_next = torch.where(nxt < T, nxt - idx, torch.full_like(idx, 2 * T + 1))
     source = torch.where(d_prev <= d_next, prev, nxt)  # (B, T) earlier wins ties
     usable = mask & (source >= 0) & (source < T)  # (B, T)
     copied = target.gather(1, source.clamp(0, T - 1).unsqueeze(-1).expand_as(target))  # (B, T, D)
     return masked_cosine(copied, target, usable)
+
+
+@torch.no_grad()
+def interpolate_neighbours_cosine(target: Tensor, mask: Tensor, padding_mask: Tensor) -> float:
+    """Cosine of a stronger shortcut: linear interpolation in time between the nearest visible chunk
+    before and after each masked chunk (a copy of the one side that exists at the ends)."""
+    weights, prev, nxt = neighbour_weights(~mask & ~padding_mask)
+    predicted = mix_neighbours(target, weights, prev, nxt)  # (B, T, D)
+    usable = mask & (weights.sum(-1) > 0)
+    return masked_cosine(predicted, target, usable)
 
 
 @torch.no_grad()

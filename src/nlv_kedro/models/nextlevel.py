@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from nlv_kedro.models.neighbours import mix_neighbours, neighbour_weights
 from nlv_kedro.models.pooling import temporal_mean_pool
 
 POOLINGS = ("mean", "cls", "max", "temporal")
+HEAD_SKIPS = ("none", "neighbours")
 
 
 @dataclass
@@ -33,6 +35,10 @@ class NextLevelConfig:
     pooling: str = "mean"  # "mean" over real chunks, "cls" (learned token prepended), "max" over real chunks,
     # "temporal": the mean of each of `pool_segments` consecutive parts, concatenated (keeps coarse order)
     pool_segments: int = 2
+    # "neighbours": predictions = head(c_i) + a learned mix of the nearest visible input chunk before and
+    # after i (starting as their linear interpolation). The width-d_model bottleneck cannot carry a
+    # 1280-d chunk vector through, so without it the model predicts blurry means and loses to copying.
+    head_skip: str = "none"
 
     def __post_init__(self) -> None:
         for name in ("input_dim", "d_model", "n_layers", "n_heads", "max_chunks", "head_hidden", "pool_segments"):
@@ -49,6 +55,8 @@ class NextLevelConfig:
             )
         if self.pooling not in POOLINGS:
             raise ValueError(f"NextLevelConfig.pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if self.head_skip not in HEAD_SKIPS:
+            raise ValueError(f"NextLevelConfig.head_skip must be one of {HEAD_SKIPS}, got {self.head_skip!r}")
 
     @property
     def pooled_dim(self) -> int:
@@ -116,7 +124,11 @@ class NextLevelModel(nn.Module):
             layer, num_layers=config.n_layers, norm=nn.LayerNorm(d), enable_nested_tensor=False
         )
         self.head = PredictionHead(d, config.head_hidden, config.input_dim)
+        # per position, corrections to the (prev, next) interpolation weights of the neighbour skip
+        self.skip_gate = nn.Linear(d, 2) if config.head_skip == "neighbours" else None
         self.apply(self._init_weights)
+        if self.skip_gate is not None:
+            nn.init.zeros_(self.skip_gate.weight)  # starts as plain interpolation
         for p in (self.mask_embedding, self.pos_embedding, self.cls_token):
             if p is not None:
                 nn.init.normal_(p, std=0.02)
@@ -186,6 +198,8 @@ class NextLevelModel(nn.Module):
             pooled_cls, h = h[:, 0], h[:, 1:]  # (B, D), (B, T, D)
         contextual = h.masked_fill(pad, 0.0)  # (B, T, D)
         predictions = self.head(contextual)  # (B, T, input_dim)
+        if self.skip_gate is not None:
+            predictions = predictions + self._neighbour_skip(x, contextual, padding_mask, mask_positions)
         if self.config.pooling == "cls":
             pooled = pooled_cls
         elif self.config.pooling == "max":
@@ -199,6 +213,17 @@ class NextLevelModel(nn.Module):
         assert predictions.shape == (B, T, self.config.input_dim)
         assert pooled.shape == (B, self.config.pooled_dim)
         return NextLevelOutput(contextual=contextual, predictions=predictions, pooled=pooled)
+
+    def _neighbour_skip(self, x: Tensor, contextual: Tensor, padding_mask: Tensor,
+                        mask_positions: Tensor | None) -> Tensor:
+        """Learned mix of the nearest visible inputs before and after each position -> (B, T, input_dim).
+        A side with no visible chunk gets weight 0; a visible position's neighbours are itself."""
+        visible = ~padding_mask if mask_positions is None else ~padding_mask & ~mask_positions  # (B, T)
+        weights, prev, nxt = neighbour_weights(visible)  # (B, T, 2)
+        exists = torch.stack([prev >= 0, nxt < x.shape[1]], dim=-1).to(x.dtype)  # (B, T, 2)
+        assert self.skip_gate is not None
+        mixed = (weights.to(x.dtype) + self.skip_gate(contextual).to(x.dtype)) * exists  # (B, T, 2)
+        return mix_neighbours(x, mixed, prev, nxt)  # (B, T, input_dim)
 
     def num_trainable_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -62,6 +62,7 @@ def pretraining_figure(history: dict) -> Figure:
     ax1.set(title="masked-prediction loss", xlabel="epoch")
     for key, name, style in (("val/cos_pred", "NextLevel prediction", "-"),
                              ("val/cos_copy_neighbour", "copy nearest visible chunk", "--"),
+                             ("val/cos_interpolate_neighbours", "interpolate visible neighbours", "-."),
                              ("val/cos_mean_baseline", "predict the train mean", ":")):
         if key in epochs:
             ax2.plot(x, epochs[key], style, label=name)

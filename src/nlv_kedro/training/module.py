@@ -11,6 +11,7 @@ import torch
 from nlv_kedro.models.diagnostics import (
     copy_neighbour_cosine,
     effective_rank,
+    interpolate_neighbours_cosine,
     masked_cosine,
     mean_baseline_cosine,
     per_dim_std,
@@ -93,8 +94,8 @@ class MaskedEmbeddingModule(L.LightningModule):
         return loss
 
     def on_validation_epoch_start(self) -> None:
-        self._val = {"weights": [], "cos": [], "mean": [], "copy": [], "cos_z": [], "copy_z": [], "std": [],
-                     "contextual": []}
+        self._val = {key: [] for key in ("weights", "cos", "mean", "copy", "interp", "cos_z", "copy_z", "std",
+                                         "contextual")}
         self._val_generator = torch.Generator().manual_seed(self.val_seed)  # same masks every epoch
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
@@ -109,6 +110,7 @@ class MaskedEmbeddingModule(L.LightningModule):
         v["cos"].append(masked_cosine(pred_raw, target_raw, mask))
         v["mean"].append(mean_baseline_cosine(target_raw, mask, self.dataset_mean))
         v["copy"].append(copy_neighbour_cosine(target_raw, mask, batch["padding_mask"]))
+        v["interp"].append(interpolate_neighbours_cosine(target_raw, mask, batch["padding_mask"]))
         # the same comparison in the model's (standardized) space, where the shared component is removed
         v["cos_z"].append(masked_cosine(out.predictions, batch["x"], mask))
         v["copy_z"].append(copy_neighbour_cosine(batch["x"], mask, batch["padding_mask"]))
@@ -125,13 +127,15 @@ class MaskedEmbeddingModule(L.LightningModule):
             "val/cos_pred": avg("cos"),
             "val/cos_mean_baseline": avg("mean"),
             "val/cos_copy_neighbour": avg("copy"),
+            "val/cos_interpolate_neighbours": avg("interp"),
             "val/cos_pred_standardized": avg("cos_z"),
             "val/cos_copy_neighbour_standardized": avg("copy_z"),
             "val/pred_std": avg("std"),
             "val/effective_rank": effective_rank(torch.cat(v["contextual"])),
         }
         metrics["val/cos_gain_over_best_baseline"] = metrics["val/cos_pred"] - max(
-            metrics["val/cos_mean_baseline"], metrics["val/cos_copy_neighbour"])
+            metrics["val/cos_mean_baseline"], metrics["val/cos_copy_neighbour"],
+            metrics["val/cos_interpolate_neighbours"])
         self.log_dict(metrics, sync_dist=True)
 
     def _to_raw(self, z: torch.Tensor) -> torch.Tensor:

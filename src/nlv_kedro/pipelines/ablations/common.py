@@ -150,7 +150,9 @@ def nextlevel_vectors(artifact: TopModelArtifact, sequences: Sequences) -> np.nd
 def diagnostics(final: dict[str, float]) -> dict[str, float | None]:
     """The collapse/shortcut diagnostics of a pretraining's last validation, under short names."""
     keys = {"cos_pred": "val/cos_pred", "cos_mean_baseline": "val/cos_mean_baseline",
-            "cos_copy_neighbour": "val/cos_copy_neighbour", "cos_pred_standardized": "val/cos_pred_standardized",
+            "cos_copy_neighbour": "val/cos_copy_neighbour",
+            "cos_interpolate_neighbours": "val/cos_interpolate_neighbours",
+            "cos_pred_standardized": "val/cos_pred_standardized",
             "cos_copy_neighbour_standardized": "val/cos_copy_neighbour_standardized",
             "cos_gain_over_best_baseline": "val/cos_gain_over_best_baseline", "pred_std": "val/pred_std",
             "effective_rank": "val/effective_rank"}

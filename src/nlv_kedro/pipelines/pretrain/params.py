@@ -38,6 +38,8 @@ class ModelParams(_Strict):
     head_hidden: int = Field(768, ge=8)
     pooling: Literal["mean", "cls", "max", "temporal"] = "mean"
     pool_segments: int = Field(2, ge=1, description="temporal pooling: consecutive parts averaged separately")
+    head_skip: Literal["none", "neighbours"] = Field(
+        "none", description="neighbours: predictions add a learned mix of the nearest visible chunks")
 
 
 class ObjectiveParams(_Strict):
