@@ -97,7 +97,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
              "chunks_per_video": 3.0, "encode_s_est": fps, "mean_pool": PROBE, "nextlevel": PROBE} for fps in (1, 2)]},
         "ablation_masking": {"disabled": True},  # as a disabled sweep saves it
         "node_timings": {"updated_at": "now", "nodes": {"encode_videos_node": {"wall_s": 3.0, "peak_rss_mb": 500.0}}},
-        "report_qa_projector_config": None,
+        "qa_projector_config": None,
         "params:pretrain": PretrainParams.model_validate({"trainer": {"batch_size": 4}}),
         "params:report": ReportParams(),
     }
@@ -133,18 +133,19 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
     json.dumps(summary, allow_nan=False)  # strict JSON
     assert set(summary) == {"schema_version", "generated_at", "data", "pretraining", "downstream", "video_qa", "tuning",
                             "ablations", "compute"}
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == 2
     assert set(summary["data"]) == {"n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits",
                                     "duration_s_mean", "frames_total", "frames_kept", "frames_kept_pct",
                                     "chunks_per_video_mean", "frame_encoder"}
     assert set(summary["pretraining"]) == {"epochs", "trainable_params", "val_cos_pred", "val_cos_mean_baseline",
-                                           "val_cos_copy_neighbour", "val_cos_gain_over_best_baseline",
+                                           "val_cos_copy_neighbour", "val_cos_interpolate_neighbours",
+                                           "val_cos_gain_over_best_baseline",
                                            "beats_baselines", "val_pred_std", "val_effective_rank",
                                            "collapse_suspected", "seconds"}
     assert set(summary["downstream"]) == {"methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other",
                                           "few_shot_top1", "finetune_head_top1", "clustering_nmi", "retrieval_t2v_r1",
                                           "retrieval_t2v_median_rank", "best_probe_method"}
-    assert set(summary["video_qa"]) == {"ran", "accuracy", "accuracy_by_type"}
+    assert set(summary["video_qa"]) == {"ran", "accuracy", "accuracy_by_type", "goals"}
     assert set(summary["tuning"]) == {"ran", "study_name", "direction", "n_trials", "n_complete", "n_pruned",
                                       "n_failed", "best_value", "best_params"}
     assert set(summary["ablations"]) == {"ran", "rq1_encoders", "rq2_frame_sampling", "rq4_masking"}

@@ -49,7 +49,7 @@ def data_section(video_index: pd.DataFrame, quarantine: pd.DataFrame, ingest_sum
 
 def pretraining_section(history: dict, summary: dict, downstream: dict) -> Section:
     """RQ3: the pretraining curves with the collapse diagnostics, and what pretraining buys when fine-tuning."""
-    verdict = ("beats both baselines" if summary["beats_baselines"] else
+    verdict = ("beats every baseline" if summary["beats_baselines"] else
                "does **not** beat the best baseline") if summary["beats_baselines"] is not None else "has no verdict"
     collapse = {True: "collapse is suspected (prediction std or effective rank near their floor)",
                 False: "no sign of collapse", None: "collapse diagnostics missing"}[summary["collapse_suspected"]]
@@ -57,7 +57,8 @@ def pretraining_section(history: dict, summary: dict, downstream: dict) -> Secti
     rows = [[name, final.get(key), final.get(key_z)] for name, key, key_z in (
         ("NextLevel prediction", "val/cos_pred", "val/cos_pred_standardized"),
         ("predict the train mean vector", "val/cos_mean_baseline", None),
-        ("copy the nearest visible chunk", "val/cos_copy_neighbour", "val/cos_copy_neighbour_standardized"))]
+        ("copy the nearest visible chunk", "val/cos_copy_neighbour", "val/cos_copy_neighbour_standardized"),
+        ("interpolate the visible chunks around it", "val/cos_interpolate_neighbours", None))]
     keys = ("best_val_acc", "head_top1", "head_top1_order_dependent", "head_top1_other")
     finetune = [[label(m), *(pct(t["finetune"].get(k)) for k in keys), t["finetune"].get("epochs")]
                 for m, t in downstream.items() if "finetune" in t]
@@ -109,7 +110,7 @@ def downstream_section(downstream: dict) -> Section:
 def qa_section(qa: dict | None) -> Section:
     if not qa:
         return Section("video-qa", "Video question answering", [
-            "**Not run**: `kedro run --pipelines=video_qa` writes `qa_metrics.json` (about 9 minutes on 2 CPU cores)."])
+            "**Not run**: `kedro run --pipelines=video_qa` (part of `make run`) writes `qa_metrics.json`."])
     accuracy = qa.get("accuracy", {})
     types = sorted({k for a in accuracy.values() for k in a if k not in ("overall", "n") and not k.startswith("n_")})
     rows = [[m, fmt(a.get("overall"), 1), *(fmt(a.get(t), 1) for t in types), a.get("n")] for m, a in accuracy.items()]
@@ -118,6 +119,8 @@ def qa_section(qa: dict | None) -> Section:
         f"Frozen LLM `{settings.get('llm', '?')}`, projector `{settings.get('projector', {}).get('kind', '?')}`; "
         "multiple choice scored by answer log-likelihood on the test questions (accuracy in %).",
         Table(["method", "overall", *types, "questions"], rows, "Accuracy by question type"),
+        *[f"Goal `{name}`: {g.get('points')} points (target {g.get('target')}): "
+          f"{'met' if g.get('met') else 'not met'}." for name, g in qa.get("goals", {}).items()],
     ])
 
 

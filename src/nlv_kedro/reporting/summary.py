@@ -1,4 +1,4 @@
-"""``report_summary.json``: the headline numbers of a run in a stable schema (version 1).
+"""``report_summary.json``: the headline numbers of a run in a stable schema (version 2).
 
 Every key below is always present; a value is ``null`` when its source has not run (``ran: false`` says so
 for the optional sections). Maps keyed by method hold one entry per compared method of ``downstream_metrics``
@@ -10,11 +10,13 @@ which are percentages as in their source files. Adding a key bumps ``schema_vers
 - ``data``: n_videos, n_quarantined, n_classes, n_order_dependent_classes, splits {split: n},
   duration_s_mean, frames_total, frames_kept, frames_kept_pct, chunks_per_video_mean, frame_encoder
 - ``pretraining``: epochs, trainable_params, val_cos_pred, val_cos_mean_baseline, val_cos_copy_neighbour,
-  val_cos_gain_over_best_baseline, beats_baselines, val_pred_std, val_effective_rank, collapse_suspected, seconds
+  val_cos_interpolate_neighbours, val_cos_gain_over_best_baseline (over the best of the three baselines),
+  beats_baselines, val_pred_std, val_effective_rank, collapse_suspected, seconds
 - ``downstream``: methods [..], probe_top1 {m}, probe_top1_order_dependent {m}, probe_top1_other {m},
   few_shot_top1 {m: {shots: acc}}, finetune_head_top1 {m}, clustering_nmi {m}, retrieval_t2v_r1 {m},
   retrieval_t2v_median_rank {m}, best_probe_method
-- ``video_qa``: ran, accuracy {method: %}, accuracy_by_type {method: {question type: %}}
+- ``video_qa``: ran, accuracy {method: %}, accuracy_by_type {method: {question type: %}},
+  goals {goal: {points, target, met}}
 - ``tuning``: ran, study_name, direction, n_trials, n_complete, n_pruned, n_failed, best_value, best_params
 - ``ablations``: ran, rq1_encoders [{encoder, mean_pool_top1, nextlevel_untrained_top1, nextlevel_top1,
   flops_per_frame}], rq2_frame_sampling [{setting, frames_kept_pct, encode_s_est, mean_pool_top1, nextlevel_top1}],
@@ -33,17 +35,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals
 SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "data": ("n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits", "duration_s_mean",
              "frames_total", "frames_kept", "frames_kept_pct", "chunks_per_video_mean", "frame_encoder"),
     "pretraining": ("epochs", "trainable_params", "val_cos_pred", "val_cos_mean_baseline", "val_cos_copy_neighbour",
+                    "val_cos_interpolate_neighbours",
                     "val_cos_gain_over_best_baseline", "beats_baselines", "val_pred_std", "val_effective_rank",
                     "collapse_suspected", "seconds"),
     "downstream": ("methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other", "few_shot_top1",
                    "finetune_head_top1", "clustering_nmi", "retrieval_t2v_r1", "retrieval_t2v_median_rank",
                    "best_probe_method"),
-    "video_qa": ("ran", "accuracy", "accuracy_by_type"),
+    "video_qa": ("ran", "accuracy", "accuracy_by_type", "goals"),
     "tuning": ("ran", "study_name", "direction", "n_trials", "n_complete", "n_pruned", "n_failed", "best_value",
                "best_params"),
     "ablations": ("ran", "rq1_encoders", "rq2_frame_sampling", "rq4_masking"),
@@ -79,6 +82,7 @@ def pretraining_summary(history: dict, min_pred_std: float, min_effective_rank: 
             "trainable_params": history.get("trainable_parameters"), "val_cos_pred": get("val/cos_pred"),
             "val_cos_mean_baseline": get("val/cos_mean_baseline"),
             "val_cos_copy_neighbour": get("val/cos_copy_neighbour"),
+            "val_cos_interpolate_neighbours": get("val/cos_interpolate_neighbours"),
             "val_cos_gain_over_best_baseline": gain, "beats_baselines": None if gain is None else gain > 0,
             "val_pred_std": std, "val_effective_rank": rank, "collapse_suspected": collapse,
             "seconds": history.get("seconds")}
@@ -105,11 +109,12 @@ def downstream_summary(metrics: dict) -> dict:
 
 def qa_summary(qa: dict | None) -> dict:
     if not qa:
-        return {"ran": False, "accuracy": None, "accuracy_by_type": None}
+        return {"ran": False, "accuracy": None, "accuracy_by_type": None, "goals": None}
     accuracy = qa.get("accuracy", {})
     return {"ran": True, "accuracy": {m: a.get("overall") for m, a in accuracy.items()},
             "accuracy_by_type": {m: {k: v for k, v in a.items() if k not in ("overall", "n") and not k.startswith("n_")}
-                                 for m, a in accuracy.items()}}
+                                 for m, a in accuracy.items()},
+            "goals": qa.get("goals", {})}
 
 
 def tuning_summary(tune: dict | None) -> dict:
@@ -134,8 +139,8 @@ def ablations_summary(encoders: dict | None, frames: dict | None, masking: dict 
         {"variant": "no pretraining (untrained)", "cos_pred": None, "cos_best_baseline": None,
          "probe_top1": top1(masking.get("nextlevel_untrained"))}] + [
         {"variant": r["name"], "cos_pred": r.get("cos_pred"),
-         "cos_best_baseline": max((v for v in (r.get("cos_mean_baseline"), r.get("cos_copy_neighbour"))
-                                   if v is not None), default=None),
+         "cos_best_baseline": max((v for v in (r.get("cos_mean_baseline"), r.get("cos_copy_neighbour"),
+                                               r.get("cos_interpolate_neighbours")) if v is not None), default=None),
          "probe_top1": top1(r.get("nextlevel"))}
         for r in masking.get("variants", [])]
     return {"ran": any(x is not None for x in (encoders, frames, masking)), "rq1_encoders": rq1,

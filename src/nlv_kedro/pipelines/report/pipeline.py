@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(account_compute, ["top_model", "encode_report", "chunk_plan_stats", "pretrain_history", "node_timings",
-                                   "video_index", "report_qa_projector_config", "params:pretrain"],
+                                   "video_index", "qa_projector_config", "params:pretrain"],
                  "compute_accounting", name="count_params_flops_and_node_timings_node"),
             Node(plot_data_overview, ["video_index", "chunk_plan_stats"], "data_overview_plot",
                  name="plot_data_overview_node"),
