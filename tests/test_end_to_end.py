@@ -43,7 +43,7 @@ def test_default_run_on_tiny_demo_data(project: Path) -> None:
     # the whole main job, with training budgets cut to what 30 tiny videos need
     kedro(project, "run", "--params=" + ",".join([
         "pretrain.trainer.max_epochs=2", "downstream.supervised.max_epochs=2", "downstream.retrieval.epochs=10",
-        "downstream.probe.seeds=[0]",
+        "downstream.probe.seeds=[0]", "video_qa.llm.name=tinycoder", "video_qa.training.max_epochs=1",
     ]))
     index = pd.read_csv(project / "data/02_intermediate/video_index.csv")
     manifest = pd.read_csv(project / "data/01_raw/demo/manifest.csv")
@@ -68,6 +68,10 @@ def test_default_run_on_tiny_demo_data(project: Path) -> None:
     assert registration["version"] == "1" and registration["champion_moved"] is True
     metrics = json.loads((project / "data/08_reporting/downstream_metrics.json").read_text())
     assert {"mean_pool", "nextlevel_frozen", "nextlevel_finetuned"} <= set(metrics)
+    qa = json.loads((project / "data/08_reporting/qa_metrics.json").read_text())
+    assert set(qa["accuracy"]) == {"text_only", "mean_pool", "nextlevel"}
+    assert (project / "data/06_models/qa_projector.safetensors").is_file()
+    assert json.loads((project / "data/08_reporting/report_summary.json").read_text())["video_qa"]["ran"] is True
     # a second run finds every video current and encodes nothing
     kedro(project, "run", "--pipelines=encode")
     assert json.loads((project / "data/08_reporting/encode_report.json").read_text())["videos_encoded"] == 0

@@ -36,9 +36,9 @@ class QAItem:
 class TrainConfig:
     lr: float = 5e-3            # AdamW; the projector is small and starts from scratch
     weight_decay: float = 0.0
-    max_epochs: int = 4
+    max_epochs: int = 3
     patience: int = 1           # epochs without a better val loss before stopping
-    batch_size: int = 8
+    batch_size: int = 4
     seed: int = 0
     accelerator: str = "cpu"    # "auto" uses a GPU when there is one
     lora: dict = field(default_factory=dict)  # {} = off; else peft LoraConfig kwargs (r, lora_alpha, target_modules)

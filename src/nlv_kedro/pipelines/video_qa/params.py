@@ -40,16 +40,16 @@ class LoraParams(_Strict):
 class TrainingParams(_Strict):
     lr: float = Field(5e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
-    max_epochs: int = Field(4, ge=1)
+    max_epochs: int = Field(3, ge=1)
     patience: int = Field(1, ge=1)
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(4, ge=1)
     accelerator: str = "cpu"
 
 
 class VideoQAParams(_Strict):
     seed: int = 0
     # compared on the same test questions; the `nextlevel` projector is the one saved and used by the CLI
-    methods: list[Method] = Field(["text_only", "frozen_chunks", "nextlevel"], min_length=1)
+    methods: list[Method] = Field(["text_only", "mean_pool", "nextlevel"], min_length=1)
     llm: LLMParams = LLMParams()
     projector: ProjectorParams = ProjectorParams()
     training: TrainingParams = TrainingParams()
