@@ -134,4 +134,3 @@ def apply_masks(x: Tensor, mask: Tensor) -> Tensor:
     """Gather masked rows: x (B, T, D), mask (B, T) bool -> (N_masked, D), row-major (video, then time)."""
     assert mask.dtype == torch.bool and mask.shape == x.shape[:2], (tuple(x.shape), tuple(mask.shape))
     return x[mask]  # (N, D)
-

@@ -39,4 +39,3 @@ def mix_neighbours(x: Tensor, weights: Tensor, prev: Tensor, nxt: Tensor) -> Ten
     T = x.shape[1]
     gather = lambda i: x.gather(1, i.clamp(0, T - 1).unsqueeze(-1).expand_as(x))  # noqa: E731
     return weights[..., :1].to(x.dtype) * gather(prev) + weights[..., 1:].to(x.dtype) * gather(nxt)
-
