@@ -68,6 +68,7 @@ def masking_figure(result: dict | None) -> Figure:
     names = [r["name"].replace(", ", "\n") for r in rows]
     _grouped_bars(ax1, names, {"prediction": [r["cos_pred"] for r in rows],
                                "copy nearest visible": [r["cos_copy_neighbour"] for r in rows],
+                               "interpolate neighbours": [r.get("cos_interpolate_neighbours") for r in rows],
                                "train mean": [r["cos_mean_baseline"] for r in rows]})
     ax1.set(title="cosine to masked targets (val, x100)", ylabel="cosine x 100")
     ax1.legend(fontsize=8)

@@ -71,7 +71,8 @@ def masking_section(result: dict | None, history: dict) -> Section:
     """RQ4: how effective masked embedding prediction is, per masking and loss variant."""
     final = history.get("final", {})
     main = (f"Main run: prediction cosine {fmt(final.get('val/cos_pred'))} versus "
-            f"{fmt(final.get('val/cos_copy_neighbour'))} for copying the nearest visible chunk and "
+            f"{fmt(final.get('val/cos_copy_neighbour'))} for copying the nearest visible chunk, "
+            f"{fmt(final.get('val/cos_interpolate_neighbours'))} for interpolating the visible chunks around it and "
             f"{fmt(final.get('val/cos_mean_baseline'))} for predicting the train mean (val split, encoder space).")
     if result is None:
         return Section("rq4-masking", "RQ4: Masked embedding prediction", [main, _NOT_RUN])
