@@ -96,6 +96,54 @@ def pool_chunks(frame_vectors: torch.Tensor, bounds: np.ndarray, pooling: str) -
     return torch.stack([p.mean(0) if pooling == "mean" else p.amax(0) for p in parts])
 
 
+class _Batcher:
+    """Frames of several videos waiting for one full forward batch; each video is written to the store as soon
+    as its last frame is encoded."""
+
+    def __init__(self, jobs: Sequence[EncodeJob], encoder: FrameEncoder, store: EmbeddingStore, pooling: str,
+                 extra: dict[str, str], stats: EncodeStats) -> None:
+        self.jobs, self.encoder, self.store, self.pooling, self.extra, self.stats = (
+            jobs, encoder, store, pooling, extra, stats)
+        self.pending: list[tuple[int, torch.Tensor]] = []  # (job index, uint8 frames not yet encoded)
+        self.done: dict[int, list[torch.Tensor]] = {}
+        self.progress = tqdm(total=sum(len(j.frame_indices) for j in jobs), desc="encoding frames", unit="frame")
+        self.start = time.perf_counter()
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(f) for _, f in self.pending)
+
+    def drop(self, i: int) -> None:
+        """Forget job i (it failed to decode): its pending frames and any vectors encoded so far."""
+        self.pending[:] = [(j, f) for j, f in self.pending if j != i]
+        self.progress.update(len(self.jobs[i].frame_indices) - sum(len(p) for p in self.done.pop(i, [])))
+
+    def run(self, n: int) -> None:
+        """Encode the first ``n`` pending frames and hand each video its vectors."""
+        taken, owners, left = [], [], n
+        while left and self.pending:
+            i, frames = self.pending[0]
+            part, rest = frames[:left], frames[left:]
+            taken.append(part)
+            owners.append((i, len(part)))
+            left -= len(part)
+            self.pending[0:1] = [(i, rest)] if len(rest) else []
+        batch = torch.cat(taken)
+        cuda = self.encoder.device.type == "cuda"
+        if cuda:  # page-locked uint8 -> asynchronous copy; normalisation then runs on the GPU
+            batch = batch.pin_memory()
+        vectors = _forward(self.encoder, batch.to(self.encoder.device, non_blocking=True), cuda)
+        for (i, count), part in zip(owners, vectors.split([c for _, c in owners])):
+            self.done.setdefault(i, []).append(part)
+            if sum(len(p) for p in self.done[i]) == len(self.jobs[i].frame_indices):
+                _finish(self.jobs[i], torch.cat(self.done.pop(i)), self.store, self.pooling, self.encoder,
+                        self.extra)
+                self.stats.encoded.append(self.jobs[i].video_id)
+        self.stats.frames += len(batch)
+        self.progress.update(len(batch))
+        self.progress.set_postfix(fps=f"{self.stats.frames / (time.perf_counter() - self.start):.1f}")
+
+
 def encode_jobs(
     jobs: Sequence[EncodeJob],
     encoder: FrameEncoder,
@@ -108,56 +156,25 @@ def encode_jobs(
     """Encode every job's frames and write one store entry per video; failures are reported, not raised."""
     if encoder.kind != "image":
         return _encode_video_kind(jobs, encoder, store, batch_size, extra_metadata or {})
-    device = encoder.device
-    cuda = device.type == "cuda"
     loader = DataLoader(
         _FrameSegments(jobs, encoder.input_size, batch_size), batch_size=None, num_workers=num_workers,
         prefetch_factor=4 if num_workers else None,
     )
     stats = EncodeStats()
-    pending: list[tuple[int, torch.Tensor]] = []  # (job index, uint8 frames not yet encoded)
-    done: dict[int, list[torch.Tensor]] = {}
-    progress = tqdm(total=sum(len(j.frame_indices) for j in jobs), desc="encoding frames", unit="frame")
-    start = time.perf_counter()
-
-    def run(n: int) -> None:
-        """Encode the first ``n`` pending frames and hand each video its vectors."""
-        taken, owners, left = [], [], n
-        while left and pending:
-            i, frames = pending[0]
-            part, rest = frames[:left], frames[left:]
-            taken.append(part)
-            owners.append((i, len(part)))
-            left -= len(part)
-            pending[0:1] = [(i, rest)] if len(rest) else []
-        batch = torch.cat(taken)
-        if cuda:  # page-locked uint8 -> asynchronous copy; normalisation then runs on the GPU
-            batch = batch.pin_memory()
-        batch = batch.to(device, non_blocking=True)
-        vectors = _forward(encoder, batch, cuda)
-        for (i, count), part in zip(owners, vectors.split([c for _, c in owners])):
-            done.setdefault(i, []).append(part)
-            if sum(len(p) for p in done[i]) == len(jobs[i].frame_indices):
-                _finish(jobs[i], torch.cat(done.pop(i)), store, pooling, encoder, extra_metadata or {})
-                stats.encoded.append(jobs[i].video_id)
-        stats.frames += len(batch)
-        progress.update(len(batch))
-        progress.set_postfix(fps=f"{stats.frames / (time.perf_counter() - start):.1f}")
-
+    batcher = _Batcher(jobs, encoder, store, pooling, extra_metadata or {}, stats)
     for i, frames, reason in loader:
         if frames is None:  # this video's earlier segments may be pending or encoded already: drop them
             logger.warning("Skipping video '%s' (%s): %s", jobs[i].video_id, jobs[i].path, reason)
             stats.failed.append({"video_id": jobs[i].video_id, "path": jobs[i].path, "reason": reason})
-            pending[:] = [(j, f) for j, f in pending if j != i]
-            progress.update(len(jobs[i].frame_indices) - sum(len(p) for p in done.pop(i, [])))
+            batcher.drop(i)
             continue
-        pending.append((i, frames))
-        while sum(len(f) for _, f in pending) >= batch_size:
-            run(batch_size)
-    while pending:
-        run(batch_size)
-    progress.close()
-    stats.seconds = time.perf_counter() - start
+        batcher.pending.append((i, frames))
+        while batcher.waiting >= batch_size:
+            batcher.run(batch_size)
+    while batcher.pending:
+        batcher.run(batch_size)
+    batcher.progress.close()
+    stats.seconds = time.perf_counter() - batcher.start
     return stats
 
 
