@@ -77,7 +77,7 @@ def child(video: Path, fps: float, n_frames: int, target_fps: float) -> dict:
     from nlv_kedro.pipelines.encode.params import EncodeParams
     from nlv_kedro.pipelines.preprocess.nodes import plan_videos
     from nlv_kedro.pipelines.preprocess.params import PreprocessParams
-    from nlv_kedro.serving.artifact import TopModelArtifact
+    from nlv_kedro.training.artifact import TopModelArtifact
 
     encode = EncodeParams(**{**conf("encode"), "device": "cpu", "num_workers": 0, "qa_file": None})
     preprocess = PreprocessParams(**{**conf("preprocess"), "target_fps": target_fps, "max_frames": 1_000_000})

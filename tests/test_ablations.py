@@ -16,7 +16,7 @@ from nlv_kedro.pipelines.encode.params import EncodeParams
 from nlv_kedro.pipelines.preprocess.nodes import plan_videos
 from nlv_kedro.pipelines.preprocess.params import PreprocessParams
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.video.writer import encode_mp4
 from tests.conftest import moving_square, run_slice
 

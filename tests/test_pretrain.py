@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.pretrain.nodes import export_contextual_embeddings, pretrain_top_model, register_top_model
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.serving.registry import log_and_register
 
 DIM = 16

@@ -24,7 +24,7 @@ from nlv_kedro.pipelines.report import create_pipeline
 from nlv_kedro.pipelines.report.params import ReportParams
 from nlv_kedro.reporting.compute import count_flops, count_parameters, inference_flops, training_step_flops
 from nlv_kedro.reporting.plot_dataset import PlotDataset
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.timing import NodeTimingHooks
 from tests.conftest import run_slice
 

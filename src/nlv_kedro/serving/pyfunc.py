@@ -20,7 +20,7 @@ from typing import Any
 import mlflow
 import numpy as np
 
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 
 ARTIFACT_KEY = "top_model"
 

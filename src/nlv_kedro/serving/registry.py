@@ -11,7 +11,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.serving.pyfunc import ARTIFACT_KEY
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.strategies import FSDPStrategy, StrategyRegistry
 
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import SequenceDataModule, Sequences, Standardizer
 from nlv_kedro.training.module import MaskedEmbeddingModule
 from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig

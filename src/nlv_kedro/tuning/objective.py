@@ -16,7 +16,7 @@ from lightning.pytorch.callbacks import Callback
 
 from nlv_kedro.evaluation.probe import DEFAULT_C_GRID, evaluate_probe, fit_probe
 from nlv_kedro.models.nextlevel import NextLevelModel
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences
 from nlv_kedro.training.fit import fit_masked_pretraining
 

@@ -21,7 +21,7 @@ from nlv_kedro.evaluation.probe import evaluate_probe, fit_probe
 from nlv_kedro.models.nextlevel import NextLevelModel
 from nlv_kedro.models.pooling import temporal_mean_pool_array
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences, Standardizer
 from nlv_kedro.training.fit import fit_masked_pretraining
 

@@ -28,7 +28,7 @@ from nlv_kedro.pipelines.ablations.common import (
     temporal_pool_vectors,
 )
 from nlv_kedro.pipelines.ablations.params import FrameSamplingSweep
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences
 from nlv_kedro.video.decode import decode_batch, open_reader, read_frames_pyav
 from nlv_kedro.video.plan import PlanConfig, VideoPlan, plan_from_thumbnails

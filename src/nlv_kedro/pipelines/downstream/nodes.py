@@ -23,7 +23,7 @@ from nlv_kedro.evaluation.probe import probe_curve
 from nlv_kedro.evaluation.retrieval import text_video_retrieval, train_projection
 from nlv_kedro.pipelines.downstream.params import DownstreamParams
 from nlv_kedro.pipelines.downstream.vectors import frozen_vectors, supervised_vectors, video_table
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 
 logger = logging.getLogger(__name__)
 

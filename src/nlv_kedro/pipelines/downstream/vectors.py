@@ -15,7 +15,7 @@ import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.models.nextlevel import NextLevelModel
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.models.pooling import temporal_mean_pool_array
 from nlv_kedro.training.classify import ClassifierConfig, fit_classifier, pooled_vectors
 from nlv_kedro.training.data import Standardizer, load_sequences

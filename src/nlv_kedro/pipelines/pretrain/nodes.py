@@ -11,7 +11,7 @@ import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.serving.registry import log_and_register
 from nlv_kedro.training.data import load_sequences
 from nlv_kedro.training.fit import fit_masked_pretraining

@@ -39,7 +39,7 @@ from nlv_kedro.reporting.summary import (
     qa_summary,
     tuning_summary,
 )
-from nlv_kedro.serving.artifact import TopModelArtifact
+from nlv_kedro.training.artifact import TopModelArtifact
 
 
 def account_compute(top_model: TopModelArtifact, encode_report: dict, chunk_plan_stats: dict, pretrain_history: dict,
