@@ -32,10 +32,9 @@ import yaml
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import FrameEncoder, build_frame_encoder
 from nlv_kedro.encoders.engine import _forward  # the engine's exact per-batch call
-from nlv_kedro.pipelines.encode.nodes import encode_videos
-from nlv_kedro.pipelines.encode.params import EncodeParams
-from nlv_kedro.pipelines.preprocess.nodes import plan_videos
-from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+from nlv_kedro.encoders.config import EncodeConfig
+from nlv_kedro.encoders.index import encode_videos
+from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.video.decode import read_frames
 from nlv_kedro.video.writer import encode_mp4
 
@@ -67,12 +66,12 @@ def stratified(index: pd.DataFrame, n: int) -> pd.DataFrame:
     return pd.DataFrame(order[:n]).reset_index(drop=True)
 
 
-def timed_encode(index: pd.DataFrame, plans: dict, root: Path, params: EncodeParams,
+def timed_encode(index: pd.DataFrame, plans: dict, root: Path, params: EncodeConfig,
                  store_dir: str | None = None) -> tuple[float, dict]:
     """Wall time of one ``encode_videos`` call (encoder build included) into ``store_dir`` or a fresh temp store."""
     with tempfile.TemporaryDirectory(prefix="nlv_bench_store_") as tmp:
         start = time.perf_counter()
-        _, report = encode_videos(index, plans, str(root), EmbeddingStore(store_dir or tmp), params)
+        report = encode_videos(index, plans, str(root), EmbeddingStore(store_dir or tmp), params)
         return time.perf_counter() - start, report
 
 
@@ -109,21 +108,9 @@ def naive_loop(encoder: FrameEncoder, index: pd.DataFrame, root: Path, threads: 
     return out
 
 
-def throughput_and_naive(args: argparse.Namespace, index: pd.DataFrame, plans: dict, root: Path,
-                         params: EncodeParams) -> list[Row]:
-    """Parts 1 and 2 on one subset: pipeline (num_workers 0 and 1), forward-only and the naive loop, interleaved."""
-    subset = stratified(index, args.subset)
-    encoder = build_frame_encoder(params.frame_encoder, params.image_size, params.resolved_device())
-    height, width = encoder.input_size
-    frames = torch.cat([torch.from_numpy(read_frames(root / path, plans[vid]["kept_indices"], width, height))
-                        for vid, path in zip(subset["video_id"], subset["path"])])  # (N, H, W, 3) uint8, decoded once
-    forward_only(encoder, frames[: args.batch_size], args.batch_size)  # warm-up
-    n_kept, workers = len(frames), params.num_workers
-    variants = {
-        "forward": lambda: (forward_only(encoder, frames, args.batch_size), {}),
-        **{f"pipeline_w{w}": lambda w=w: timed_encode(subset, plans, root, params.model_copy(update={"num_workers": w}))
-           for w in (0, 1)},
-    }
+def _interleaved_runs(args: argparse.Namespace, variants: dict, encoder: FrameEncoder, subset: pd.DataFrame,
+                      root: Path, n_kept: int) -> tuple[dict[str, list[float]], dict[str, list[float]], dict]:
+    """Every variant once per repeat, in an order rotated each repeat, then the repeat's share of the naive loop."""
     walls: dict[str, list[float]] = {k: [] for k in variants}
     engine_fps: dict[str, list[float]] = {k: [] for k in variants}
     naive = {"decode_s": 0.0, "forward_s": 0.0, "frames": 0, "wall": 0.0}
@@ -138,6 +125,25 @@ def throughput_and_naive(args: argparse.Namespace, index: pd.DataFrame, plans: d
         log.info("repeat %d/%d: naive loop (every frame, one forward each)", r + 1, args.repeats)
         for key, value in naive_loop(encoder, subset.iloc[r :: args.repeats], root, args.naive_threads).items():
             naive[key] += value
+    return walls, engine_fps, naive
+
+
+def throughput_and_naive(args: argparse.Namespace, index: pd.DataFrame, plans: dict, root: Path,
+                         params: EncodeConfig) -> list[Row]:
+    """Parts 1 and 2 on one subset: pipeline (num_workers 0 and 1), forward-only and the naive loop, interleaved."""
+    subset = stratified(index, args.subset)
+    encoder = build_frame_encoder(params.frame_encoder, params.image_size, params.resolved_device())
+    height, width = encoder.input_size
+    frames = torch.cat([torch.from_numpy(read_frames(root / path, plans[vid]["kept_indices"], width, height))
+                        for vid, path in zip(subset["video_id"], subset["path"])])  # (N, H, W, 3) uint8, decoded once
+    forward_only(encoder, frames[: args.batch_size], args.batch_size)  # warm-up
+    n_kept, workers = len(frames), params.num_workers
+    variants = {
+        "forward": lambda: (forward_only(encoder, frames, args.batch_size), {}),
+        **{f"pipeline_w{w}": lambda w=w: timed_encode(subset, plans, root, params.model_copy(update={"num_workers": w}))
+           for w in (0, 1)},
+    }
+    walls, engine_fps, naive = _interleaved_runs(args, variants, encoder, subset, root, n_kept)
     med = {k: statistics.median(v) for k, v in walls.items()}
     fps = {k: n_kept / med[k] for k in variants}
     print(f"\n## 1. Pipeline vs forward-only: {len(subset)} videos (one per class, median length; {n_kept} kept "
@@ -190,7 +196,7 @@ def _child(conn: Connection, mode: str, payload: dict) -> None:
     ``encode``: full encode into an empty store, then add one video and rerun into the same store."""
     with contextlib.suppress(ImportError):
         import efficientnet_lite_pytorch  # noqa: F401  the encoder's lazy import, paid outside every measurement
-    p, out = EncodeParams(**payload["params"]), {"before_kb": _reset_peak_rss()}
+    p, out = EncodeConfig(**payload["params"]), {"before_kb": _reset_peak_rss()}
     if mode == "forward":
         encoder = build_frame_encoder(p.frame_encoder, p.image_size, p.resolved_device())
         frames = torch.zeros(p.batch_size, *encoder.input_size, 3, dtype=torch.uint8)
@@ -219,8 +225,8 @@ def _in_child(mode: str, **payload: object) -> dict:
     return result
 
 
-def incremental_and_memory(index: pd.DataFrame, total: int, plans: dict, root: Path, params: EncodeParams,
-                           pre: PreprocessParams, tmp: Path) -> list[Row]:
+def incremental_and_memory(index: pd.DataFrame, total: int, plans: dict, root: Path, params: EncodeConfig,
+                           pre: PlanConfig, tmp: Path) -> list[Row]:
     """Parts 3 and 5, each in a fresh process so its peak RSS is that step's alone."""
     source = stratified(index, 1).iloc[0].to_dict()
     extra = {**source, "video_id": "bench_added_copy", "path": str(tmp / "bench_added_copy.mp4")}
@@ -276,7 +282,7 @@ def synthetic_videos(index: pd.DataFrame, root: Path, tmp: Path) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def downsampling(index: pd.DataFrame, stats: dict, root: Path, pre: PreprocessParams, tmp: Path) -> list[Row]:
+def downsampling(index: pd.DataFrame, stats: dict, root: Path, pre: PlanConfig, tmp: Path) -> list[Row]:
     """Part 4: kept / total frames on the demo data (overall and per class) and on two made-up videos."""
     overall = stats["overall"]
     per_video = pd.DataFrame.from_dict(stats["per_video"], orient="index")
@@ -327,8 +333,8 @@ def main() -> None:
     start = time.perf_counter()
     root = (PROJECT / conf("ingest")["root"]).resolve()
     index = load_index(root)
-    pre = PreprocessParams(**conf("preprocess"))
-    params = EncodeParams(**{**encode_conf, "image_size": args.image_size, "batch_size": args.batch_size})
+    pre = PlanConfig(**conf("preprocess"))
+    params = EncodeConfig(**{**encode_conf, "image_size": args.image_size, "batch_size": args.batch_size})
     log.info("planning all %d videos", len(index))  # cheap: thumbnails of the sampled frames only
     plans, stats = plan_videos(index, str(root), pre)
     index = index[index["video_id"].isin(plans)].reset_index(drop=True)

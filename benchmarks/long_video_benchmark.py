@@ -73,14 +73,13 @@ def child(video: Path, fps: float, n_frames: int, target_fps: float) -> dict:
     from nlv_kedro.encoders import build_frame_encoder
     from nlv_kedro.encoders.engine import _forward
     from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
-    from nlv_kedro.pipelines.encode.nodes import encode_videos
-    from nlv_kedro.pipelines.encode.params import EncodeParams
-    from nlv_kedro.pipelines.preprocess.nodes import plan_videos
-    from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+    from nlv_kedro.encoders.config import EncodeConfig
+    from nlv_kedro.encoders.index import encode_videos
+    from nlv_kedro.video.plan import PlanConfig, plan_videos
     from nlv_kedro.training.artifact import TopModelArtifact
 
-    encode = EncodeParams(**{**conf("encode"), "device": "cpu", "num_workers": 0, "qa_file": None})
-    preprocess = PreprocessParams(**{**conf("preprocess"), "target_fps": target_fps, "max_frames": 1_000_000})
+    encode = EncodeConfig(**{**conf("encode"), "device": "cpu", "num_workers": 0, "qa_file": None})
+    preprocess = PlanConfig(**{**conf("preprocess"), "target_fps": target_fps, "max_frames": 1_000_000})
     encoder = build_frame_encoder(encode.frame_encoder, encode.image_size, "cpu")  # warm: weights, kernels, pages
     _forward(encoder, torch.zeros(encode.batch_size, *encoder.input_size, 3, dtype=torch.uint8), False)
     if (TOP_MODEL / "config.json").is_file():
@@ -105,7 +104,7 @@ def child(video: Path, fps: float, n_frames: int, target_fps: float) -> dict:
         plan, _ = plan_videos(index, str(video.parent), preprocess)
         planned = time.perf_counter()
         store = EmbeddingStore(store_dir)
-        _, report = encode_videos(index, plan, str(video.parent), store, encode)
+        report = encode_videos(index, plan, str(video.parent), store, encode)
         encoded = time.perf_counter()
         tensors, _ = store.read("long")
         times = np.stack([tensors["chunk_start_s"], tensors["chunk_end_s"]], axis=1)

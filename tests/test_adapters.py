@@ -22,7 +22,7 @@ from nlv_kedro.ingestion.adapters import (
 )
 from nlv_kedro.ingestion.sources import CANDIDATE_COLUMNS, QUARANTINE_COLUMNS
 from nlv_kedro.pipelines.ingest import create_pipeline
-from nlv_kedro.pipelines.ingest.params import IngestParams
+from nlv_kedro.ingestion.config import IngestConfig
 from nlv_kedro.video.writer import encode_mp4
 from tests.conftest import moving_square, run_slice
 
@@ -44,7 +44,7 @@ def _write(root: Path, relative: str, content: bytes | str) -> Path:
 
 
 def _read(root: Path, **source: object):
-    return read_source(root, IngestParams(root=str(root), source=source).source, EXTENSIONS)
+    return read_source(root, IngestConfig(root=str(root), source=source).source, EXTENSIONS)
 
 
 def _splits(table: pd.DataFrame) -> dict[str, str]:
@@ -157,7 +157,7 @@ def test_kinetics_csv_and_file_naming(tmp_path: Path, mp4: bytes) -> None:
     again = _read(tmp_path, format="kinetics", val_file=None, test_file=None, path_template=flat)
     assert again.candidates["path"].tolist() == ["train/0347ZoDXyP0_000095_000105.mp4"]
     with pytest.raises(ValidationError, match=r"unknown placeholders \['start'\]"):
-        IngestParams(root=".", source={"format": "kinetics", "path_template": "{youtube_id}_{start}.mp4"})
+        IngestConfig(root=".", source={"format": "kinetics", "path_template": "{youtube_id}_{start}.mp4"})
     with pytest.raises(AnnotationError, match="ingest.source.train_file '../x.csv'.*escapes"):
         _read(tmp_path, format="kinetics", train_file="../x.csv")
 
@@ -189,8 +189,8 @@ def test_activitynet_captions_paragraphs_and_segments(tmp_path: Path, mp4: bytes
     assert "videos/v_missing0000.mp4" in reasons["v_missing0000"] and "train.json" in reasons["v_missing0000"]
     assert "2 timestamps but 1 sentences" in reasons["v_broken00000"]
     source = {"format": "activitynet_captions"}
-    assert IngestParams(root=".", source=source).rules().require_labels is False
-    assert IngestParams(root=".", source=source, require_labels=True).rules().require_labels is True
+    assert IngestConfig(root=".", source=source).rules().require_labels is False
+    assert IngestConfig(root=".", source=source, require_labels=True).rules().require_labels is True
 
 
 def test_msrvtt_videos_sentences_and_splits(tmp_path: Path, mp4: bytes) -> None:
@@ -260,29 +260,29 @@ def test_manifest_source_reads_demo_qa_and_captions(tmp_path: Path) -> None:
 
 def test_source_parameter_errors_name_key_and_allowed_values() -> None:
     with pytest.raises(ValidationError, match="format 'ucf' is not supported; allowed values: manifest, ucf101"):
-        IngestParams(root=".", source={"format": "ucf"})
+        IngestConfig(root=".", source={"format": "ucf"})
     with pytest.raises(ValidationError, match=r"ingest.source.fold: not a key of format 'ucf101'.*allowed keys: "
                                               r"format, split, videos_dir"):
-        IngestParams(root=".", source={"format": "ucf101", "fold": 2})
+        IngestConfig(root=".", source={"format": "ucf101", "fold": 2})
     with pytest.raises(ValidationError, match="the data root is ingest.root"):
-        IngestParams(root=".", source={"format": "hmdb51", "root": "/data/HMDB51"})
+        IngestConfig(root=".", source={"format": "hmdb51", "root": "/data/HMDB51"})
     with pytest.raises(ValidationError, match=r"source.ucf101.split"):
-        IngestParams(root=".", source={"format": "ucf101", "split": 4})
-    assert IngestParams(root=".").source == ManifestSource()
+        IngestConfig(root=".", source={"format": "ucf101", "split": 4})
+    assert IngestConfig(root=".").source == ManifestSource()
 
 
 def test_documented_cli_params_merge_into_base_parameters() -> None:
-    """What docs/datasets.md promises: `kedro run --params=...` with dotted keys reaches IngestParams."""
+    """What docs/datasets.md promises: `kedro run --params=...` with dotted keys reaches IngestConfig."""
     cli = "ingest.root=/data/UCF101,ingest.source.format=ucf101,ingest.source.split=2,ingest.source.val_fraction=0"
     base = OmegaConf.create(yaml.safe_load(PARAMS_FILE.read_text()))
     merged = OmegaConf.to_container(OmegaConf.unsafe_merge(base, _split_params(None, None, cli)))
-    params = IngestParams.model_validate(merged["ingest"])
+    params = IngestConfig.model_validate(merged["ingest"])
     assert params.root == "/data/UCF101" and params.source.split == 2 and params.source.val_fraction == 0
-    assert IngestParams.model_validate(yaml.safe_load(PARAMS_FILE.read_text())["ingest"]).source == ManifestSource()
+    assert IngestConfig.model_validate(yaml.safe_load(PARAMS_FILE.read_text())["ingest"]).source == ManifestSource()
 
 
 def _run(root: Path, **overrides: object) -> dict:
-    catalog = run_slice(create_pipeline(), {"params:ingest": IngestParams(root=str(root), **overrides)})
+    catalog = run_slice(create_pipeline(), {"params:ingest": IngestConfig(root=str(root), **overrides)})
     names = ("video_index", "quarantine", "video_captions", "video_qa_pairs", "ingest_summary")
     return {name: catalog[name].load() for name in names}
 

@@ -21,19 +21,15 @@ from kedro_datasets.partitions import PartitionedDataset
 from pydantic import ValidationError
 
 from nlv_kedro.demo import footage_recipes, shape_recipes
-from nlv_kedro.demo.generator import MANIFEST_COLUMNS, encode_video, split_counts
+from nlv_kedro.demo.config import DemoDataConfig
+from nlv_kedro.demo.dataset import plan_demo_videos
+from nlv_kedro.demo.generator import MANIFEST_COLUMNS, encode_video, manifest_table, qa_table, split_counts
 from nlv_kedro.demo.plan import Canvas, count_cuts
 from nlv_kedro.demo.scenes import render_frames
 from nlv_kedro.pipelines.demo_data import create_pipeline
-from nlv_kedro.pipelines.demo_data.nodes import (
-    build_demo_manifest,
-    build_demo_qa,
-    plan_demo_videos,
-)
-from nlv_kedro.pipelines.demo_data.params import DemoDataParams
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
-TINY = DemoDataParams(size="tiny", seed=7)
+TINY = DemoDataConfig(size="tiny", seed=7)
 CANVAS = Canvas(96, 64, 12.0, (2.0, 4.0))
 
 
@@ -96,8 +92,8 @@ def test_videos_decode_with_expected_fps_and_length(generated: dict) -> None:
 
 def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
     first, second = plan_demo_videos(TINY), plan_demo_videos(TINY)
-    assert build_demo_manifest(first).to_csv() == build_demo_manifest(second).to_csv()
-    assert build_demo_qa(first).to_json(orient="records") == build_demo_qa(second).to_json(orient="records")
+    assert manifest_table(first).to_csv() == manifest_table(second).to_csv()
+    assert qa_table(first).to_json(orient="records") == qa_table(second).to_json(orient="records")
     assert all(np.array_equal(a.render(), b.render()) for a, b in zip(first[::4], second[::4], strict=True))
     decoded = []
     for run, plans in enumerate((first, second)):
@@ -108,8 +104,8 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
     assert decoded[0][0] == decoded[1][0]  # single-threaded x264 without lookahead is byte-exact
     source = first[4].render()[0].astype(np.int16)
     assert np.abs(decoded[0][1] - source).mean() < 6.0
-    other = build_demo_manifest(plan_demo_videos(DemoDataParams(size="tiny", seed=8)))
-    assert other["caption"].tolist() != build_demo_manifest(first)["caption"].tolist()
+    other = manifest_table(plan_demo_videos(DemoDataConfig(size="tiny", seed=8)))
+    assert other["caption"].tolist() != manifest_table(first)["caption"].tolist()
 
 
 def test_classes_and_order_pairs_recorded(generated: dict) -> None:
@@ -172,16 +168,16 @@ def test_rapid_cuts_count_is_the_number_of_shots_minus_one() -> None:
 
 def test_bad_parameter_key_fails_validation() -> None:
     with pytest.raises(ValidationError, match="sedd"):
-        DemoDataParams.model_validate({"size": "tiny", "sedd": 3})
+        DemoDataConfig.model_validate({"size": "tiny", "sedd": 3})
     with pytest.raises(ValidationError, match="size"):
-        DemoDataParams(size="huge")
+        DemoDataConfig(size="huge")
     with pytest.raises(ParameterValidationError, match="sedd"):
         ParameterValidator({"demo_data": create_pipeline()}).validate_raw_params({"demo_data": {"sedd": 3}})
 
 
 def test_shipped_config_is_valid() -> None:
     params = yaml.safe_load((CONF / "parameters_demo_data.yml").read_text())["demo_data"]
-    assert DemoDataParams.model_validate(params).resolved_videos_per_class == 24
+    assert DemoDataConfig.model_validate(params).resolved_videos_per_class == 24
     catalog = DataCatalog.from_config(yaml.safe_load((CONF / "catalog_demo_data.yml").read_text()))
     assert {"demo_videos", "demo_manifest", "demo_qa", "demo_classes"} <= set(catalog.keys())
     assert set(create_pipeline().outputs()) == {"demo_videos", "demo_manifest", "demo_qa", "demo_classes"}

@@ -10,7 +10,7 @@ import pytest
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.downstream import create_pipeline
-from nlv_kedro.pipelines.downstream.params import DownstreamParams
+from nlv_kedro.training.downstream import DownstreamConfig
 from nlv_kedro.pipelines.pretrain.nodes import export_contextual_embeddings, pretrain_top_model
 from tests.conftest import run_slice
 from tests.test_pretrain import tiny_params
@@ -49,7 +49,7 @@ def corpus(tmp_path):
 
 def test_downstream_slice_reports_every_method_and_task(corpus) -> None:
     index, chunks, contextual, model, text = corpus
-    params = DownstreamParams.model_validate({
+    params = DownstreamConfig.model_validate({
         "probe": {"shots": [1, 2, 8, 16], "seeds": [0, 1], "c_grid": [0.1, 1.0]},
         "supervised": {"max_epochs": 2, "patience": 1, "batch_size": 4, "accelerator": "cpu"},
         "retrieval": {"dim": 4, "epochs": 5},

@@ -13,13 +13,12 @@ import torch
 
 from nlv_kedro.datasets.atomic import atomic_write_bytes
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.pipelines.encode.nodes import encode_texts, encode_videos
-from nlv_kedro.pipelines.encode.params import EncodeParams
-from nlv_kedro.pipelines.preprocess.nodes import plan_videos
-from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+from nlv_kedro.encoders.index import encode_texts, encode_videos
+from nlv_kedro.encoders.config import EncodeConfig
+from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.video.writer import encode_mp4
 
-PARAMS = EncodeParams(image_size=32, batch_size=8, num_workers=0, device="cpu", qa_file=None)
+PARAMS = EncodeConfig(image_size=32, batch_size=8, num_workers=0, device="cpu", qa_file=None)
 
 
 def _add_video(root: Path, video_id: str, seed: int, n_frames: int = 40) -> dict:
@@ -34,14 +33,14 @@ def corpus(tmp_path: Path) -> tuple[Path, pd.DataFrame, dict]:
     root = tmp_path / "videos"
     root.mkdir()
     index = pd.DataFrame([_add_video(root, f"v{i}", i, 20 + 10 * i) for i in range(3)])
-    plan, _ = plan_videos(index, str(root), PreprocessParams(target_fps=5, frames_per_chunk=3))
+    plan, _ = plan_videos(index, str(root), PlanConfig(target_fps=5, frames_per_chunk=3))
     return root, index, plan
 
 
 def test_encodes_one_file_per_video_with_chunk_vectors(corpus, tmp_path: Path) -> None:
     root, index, plan = corpus
     store = EmbeddingStore(tmp_path / "store")
-    _, report = encode_videos(index, plan, str(root), store, PARAMS)
+    report = encode_videos(index, plan, str(root), store, PARAMS)
     assert report["videos_encoded"] == 3 and report["videos_failed"] == []
     assert report["frames_encoded"] == sum(len(p["kept_indices"]) for p in plan.values())
     tensors, meta = store.read("v2")
@@ -64,17 +63,17 @@ def test_incremental_skips_current_videos_and_reencodes_on_change(corpus, tmp_pa
     root, index, plan = corpus
     store = EmbeddingStore(tmp_path / "store")
     encode_videos(index, plan, str(root), store, PARAMS)
-    assert encode_videos(index, plan, str(root), store, PARAMS)[1]["videos_encoded"] == 0
+    assert encode_videos(index, plan, str(root), store, PARAMS)["videos_encoded"] == 0
 
     grown = pd.concat([index, pd.DataFrame([_add_video(root, "v_new", 99)])], ignore_index=True)
-    grown_plan, _ = plan_videos(grown, str(root), PreprocessParams(target_fps=5, frames_per_chunk=3))
-    _, report = encode_videos(grown, grown_plan, str(root), store, PARAMS)
+    grown_plan, _ = plan_videos(grown, str(root), PlanConfig(target_fps=5, frames_per_chunk=3))
+    report = encode_videos(grown, grown_plan, str(root), store, PARAMS)
     assert (report["videos_encoded"], report["videos_skipped_current"]) == (1, 3)
 
     other_pooling = PARAMS.model_copy(update={"pooling": "max"})
-    assert encode_videos(grown, grown_plan, str(root), store, other_pooling)[1]["videos_encoded"] == 4
-    replanned, _ = plan_videos(grown, str(root), PreprocessParams(target_fps=5, frames_per_chunk=2))
-    assert encode_videos(grown, replanned, str(root), store, other_pooling)[1]["videos_encoded"] == 4
+    assert encode_videos(grown, grown_plan, str(root), store, other_pooling)["videos_encoded"] == 4
+    replanned, _ = plan_videos(grown, str(root), PlanConfig(target_fps=5, frames_per_chunk=2))
+    assert encode_videos(grown, replanned, str(root), store, other_pooling)["videos_encoded"] == 4
 
 
 def test_interrupted_run_leaves_whole_files_and_resumes(corpus, tmp_path: Path, monkeypatch) -> None:
@@ -93,7 +92,7 @@ def test_interrupted_run_leaves_whole_files_and_resumes(corpus, tmp_path: Path, 
         encode_videos(index, plan, str(root), store, PARAMS)
     monkeypatch.setattr(EmbeddingStore, "write", real_write)
     assert store.ids() == calls and not list((tmp_path / "store").glob("*.tmp"))
-    _, report = encode_videos(index, plan, str(root), store, PARAMS)
+    report = encode_videos(index, plan, str(root), store, PARAMS)
     assert (report["videos_encoded"], report["videos_skipped_current"]) == (2, 1)
 
 
@@ -111,7 +110,7 @@ def test_video_that_fails_to_decode_is_reported_and_skipped(corpus, tmp_path: Pa
     data = (root / "v1.mp4").read_bytes()
     (root / "v1.mp4").write_bytes(data[: len(data) // 2])  # the file broke after planning
     store = EmbeddingStore(tmp_path / "store")
-    _, report = encode_videos(index, plan, str(root), store, PARAMS)
+    report = encode_videos(index, plan, str(root), store, PARAMS)
     assert [f["video_id"] for f in report["videos_failed"]] == ["v1"]
     assert "v1.mp4" in report["videos_failed"][0]["path"] and report["videos_failed"][0]["reason"]
     assert store.ids() == ["v0", "v2"]
@@ -129,9 +128,9 @@ def test_text_embeddings_of_captions_and_qa(corpus) -> None:
 
 def test_bad_encode_params_name_the_key() -> None:
     with pytest.raises(ValueError, match="frame_encoder"):
-        EncodeParams(frame_encoder="resnet9000")
+        EncodeConfig(frame_encoder="resnet9000")
     with pytest.raises(ValueError, match="device"):
-        EncodeParams(device="tpu")
+        EncodeConfig(device="tpu")
 
 
 @pytest.mark.gpu

@@ -19,10 +19,9 @@ from kedro.config import OmegaConfigLoader
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import build_frame_encoder, build_text_encoder
-from nlv_kedro.pipelines.encode.nodes import encode_videos
-from nlv_kedro.pipelines.encode.params import EncodeParams
-from nlv_kedro.pipelines.preprocess.nodes import plan_videos
-from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+from nlv_kedro.encoders.config import EncodeConfig
+from nlv_kedro.encoders.index import encode_videos
+from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.video.writer import encode_mp4
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -134,8 +133,8 @@ def _thesis_params() -> dict:
 
 def test_thesis_env_loads_and_validates() -> None:
     conf = _thesis_params()
-    encode = EncodeParams(**conf["parameters"]["encode"])
-    preprocess = PreprocessParams(**conf["parameters"]["preprocess"])
+    encode = EncodeConfig(**conf["parameters"]["encode"])
+    preprocess = PlanConfig(**conf["parameters"]["preprocess"])
     assert encode.frame_encoder == "hf:microsoft/xclip-base-patch16" and encode.image_size is None
     assert (preprocess.frames_per_chunk, preprocess.max_frames, preprocess.dedup_threshold) == (8, 64, 0.0)
     assert conf["mlflow"]["server"]["mlflow_tracking_uri"].startswith("sqlite")  # from base
@@ -151,12 +150,12 @@ def test_thesis_recipe_runs_with_a_local_xclip(hub: dict[str, Path], tmp_path: P
     (root / "clip.mp4").write_bytes(encode_mp4(frames, 10))
     index = pd.DataFrame([{"video_id": "clip", "path": "clip.mp4", "fps": 10.0, "n_frames": 100,
                            "decoder": "decord", "caption": "noise"}])
-    plan, _ = plan_videos(index, str(root), PreprocessParams(**conf["preprocess"]))
+    plan, _ = plan_videos(index, str(root), PlanConfig(**conf["preprocess"]))
     assert len(plan["clip"]["kept_indices"]) == 64 and len(plan["clip"]["chunk_bounds"]) == 8
-    params = EncodeParams(**{**conf["encode"], "frame_encoder": f"hf:{hub['xclip-b16']}", "device": "cpu",
+    params = EncodeConfig(**{**conf["encode"], "frame_encoder": f"hf:{hub['xclip-b16']}", "device": "cpu",
                              "num_workers": 0})
     store = EmbeddingStore(tmp_path / "store")
-    _, report = encode_videos(index, plan, str(root), store, params)
+    report = encode_videos(index, plan, str(root), store, params)
     tensors, meta = store.read("clip")
     assert report["videos_encoded"] == 1 and tensors["embeddings"].shape == (8, 24)
     assert meta["pooling"] == "clip" and np.isfinite(tensors["embeddings"]).all()
@@ -181,4 +180,4 @@ def test_efficientnet_lite2_loads_under_its_registry_name_and_embeds_1280d() -> 
         out = encoder.encode(encoder.preprocess(_frames(2)))  # 32 px frames, resized to its native 260
     assert out.shape == (2, 1280) and out.dtype == torch.float32 and torch.isfinite(out).all()
     assert build_frame_encoder("efficientnet_lite2").fingerprint() == encoder.fingerprint()  # one identity
-    assert EncodeParams(frame_encoder="efficientnet-lite2").frame_encoder == "efficientnet-lite2"
+    assert EncodeConfig(frame_encoder="efficientnet-lite2").frame_encoder == "efficientnet-lite2"

@@ -8,18 +8,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from kedro.io import DataCatalog
 from pydantic import ValidationError
 
 from nlv_kedro.ingestion.sources import assign_missing_splits, read_manifest, resolve_inside, scan_class_folders
 from nlv_kedro.ingestion.validation import validate_table
 from nlv_kedro.pipelines.ingest import create_pipeline
-from nlv_kedro.pipelines.ingest.nodes import IngestError, accept_index
-from nlv_kedro.pipelines.ingest.params import IngestParams
+from nlv_kedro.ingestion.steps import IngestError, accept_index, typed_index
+from nlv_kedro.ingestion.config import IngestConfig
 from tests.conftest import run_slice
 
 
-def _params(root: Path, **overrides) -> IngestParams:
-    return IngestParams(root=str(root), **overrides)
+def _params(root: Path, **overrides) -> IngestConfig:
+    return IngestConfig(root=str(root), **overrides)
 
 
 def test_resolve_inside_rejects_escapes(tmp_path: Path) -> None:
@@ -89,7 +91,7 @@ def test_validation_rejects_rows_with_reasons() -> None:
             "height": [48, 48, 48, 48, 48],
         }
     )
-    params = IngestParams(root=".", min_duration_s=0.5)
+    params = IngestConfig(root=".", min_duration_s=0.5)
     accepted, rejected, result = validate_table(table, params.rules())
     assert accepted["path"].tolist() == ["a.mp4", "b.mp4"]
     reasons = dict(zip(rejected["path"], rejected["reason"]))
@@ -101,11 +103,11 @@ def test_validation_rejects_rows_with_reasons() -> None:
 
 def test_bad_parameters_name_the_key() -> None:
     with pytest.raises(ValidationError, match="min_fps"):
-        IngestParams(root=".", min_fps=-1)
+        IngestConfig(root=".", min_fps=-1)
     with pytest.raises(ValidationError, match="max_rejected_fraction"):
-        IngestParams(root=".", max_rejected_fraction=2)
+        IngestConfig(root=".", max_rejected_fraction=2)
     with pytest.raises(ValidationError, match="unknown_key"):
-        IngestParams(root=".", unknown_key=1)
+        IngestConfig(root=".", unknown_key=1)
 
 
 def _broken_folder(root: Path, good_video: Path, bad_inputs: dict[str, Path]) -> Path:
@@ -122,7 +124,7 @@ def _broken_folder(root: Path, good_video: Path, bad_inputs: dict[str, Path]) ->
     return root
 
 
-def _run_slice(params: IngestParams) -> dict:
+def _run_slice(params: IngestConfig) -> dict:
     catalog = run_slice(create_pipeline(), {"params:ingest": params})
     return {name: catalog[name].load() for name in ("video_index", "quarantine", "ingest_summary")}
 
@@ -146,7 +148,7 @@ def test_too_many_rejections_fail_with_clear_message(tmp_path: Path, good_video:
 def test_nothing_valid_fails() -> None:
     summary = {"total_inputs": 3, "rejected": 3}
     with pytest.raises(IngestError, match="no valid video"):
-        accept_index(pd.DataFrame(), summary, IngestParams(root="."))
+        accept_index(pd.DataFrame(), summary, IngestConfig(root="."))
 
 
 def test_unreadable_root_fails_fast(tmp_path: Path) -> None:
@@ -170,3 +172,17 @@ def test_folder_layout_end_to_end(tmp_path: Path, good_video: Path) -> None:
     assert set(out["video_index"]["label"]) == {"left", "right"}
     assert len(out["video_index"]) == 6
     assert out["quarantine"]["path"].tolist() == ["left/escape.mp4"]
+
+
+def test_video_index_order_dependent_is_a_bool_written_and_loaded_once(tmp_path: Path) -> None:
+    """Ingest types the manifest's text flag once; the catalog entry loads the CSV column back as bool."""
+    accepted = pd.DataFrame({"video_id": ["a", "b", "c", "d"], "order_dependent": ["True", "false", "1", ""]})
+    typed = typed_index(accepted)
+    assert typed["order_dependent"].dtype == bool and typed["order_dependent"].tolist() == [True, False, True, False]
+    assert typed_index(accepted.drop(columns="order_dependent"))["order_dependent"].tolist() == [False] * 4
+    entry = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/base/catalog_ingest.yml").read_text())
+    entry = {**entry["video_index"], "filepath": str(tmp_path / "video_index.csv")}
+    catalog = DataCatalog.from_config({"video_index": entry})
+    catalog.save("video_index", typed)
+    loaded = catalog.load("video_index")
+    assert loaded["order_dependent"].dtype == bool and loaded["order_dependent"].tolist() == [True, False, True, False]

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from nlv_kedro.pipelines.preprocess.nodes import plan_videos
-from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+from nlv_kedro.video.plan import plan_videos
+from nlv_kedro.video.plan import PlanConfig
 from nlv_kedro.video.writer import encode_mp4
 
 
@@ -29,7 +29,7 @@ def _index(root: Path) -> pd.DataFrame:
 
 
 def test_plan_videos_drops_duplicates_and_reports_failures(tmp_path: Path) -> None:
-    plans, stats = plan_videos(_index(tmp_path), str(tmp_path), PreprocessParams(target_fps=5, frames_per_chunk=4))
+    plans, stats = plan_videos(_index(tmp_path), str(tmp_path), PlanConfig(target_fps=5, frames_per_chunk=4))
     assert set(plans) == {"still", "moving", "scenes"}
     assert stats["per_video"]["still"]["n_kept"] <= 2
     assert stats["per_video"]["moving"]["n_kept"] >= 0.8 * stats["per_video"]["moving"]["n_sampled"]
@@ -41,7 +41,7 @@ def test_plan_videos_drops_duplicates_and_reports_failures(tmp_path: Path) -> No
 
 
 def test_scene_chunking_cuts_at_scene_changes(tmp_path: Path) -> None:
-    params = PreprocessParams(target_fps=5, dedup_threshold=0.0, chunking="scene", min_chunk=2, max_chunk=16)
+    params = PlanConfig(target_fps=5, dedup_threshold=0.0, chunking="scene", min_chunk=2, max_chunk=16)
     plans, _ = plan_videos(_index(tmp_path).iloc[[2]], str(tmp_path), params)
     plan = plans["scenes"]
     kept = np.array(plan["kept_indices"])
@@ -52,8 +52,8 @@ def test_scene_chunking_cuts_at_scene_changes(tmp_path: Path) -> None:
 
 def test_bad_preprocess_params_name_the_key() -> None:
     with pytest.raises(ValidationError, match="chunking"):
-        PreprocessParams(chunking="random")
-    with pytest.raises(ValidationError, match="preprocess.max_chunk"):
-        PreprocessParams(min_chunk=5, max_chunk=6)
+        PlanConfig(chunking="random")
+    with pytest.raises(ValidationError, match="PlanConfig.max_chunk"):
+        PlanConfig(min_chunk=5, max_chunk=6)
     with pytest.raises(ValidationError, match="frames_per_chunks"):
-        PreprocessParams(frames_per_chunks=3)
+        PlanConfig(frames_per_chunks=3)

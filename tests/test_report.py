@@ -21,7 +21,7 @@ from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
 from nlv_kedro.pipelines.report import create_pipeline
-from nlv_kedro.pipelines.report.params import ReportParams
+from nlv_kedro.reporting.config import ReportConfig
 from nlv_kedro.reporting.compute import count_flops, count_parameters, inference_flops, training_step_flops
 from nlv_kedro.reporting.plot_dataset import PlotDataset
 from nlv_kedro.training.artifact import TopModelArtifact
@@ -99,7 +99,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "node_timings": {"updated_at": "now", "nodes": {"encode_videos_node": {"wall_s": 3.0, "peak_rss_mb": 500.0}}},
         "qa_projector_config": None,
         "params:pretrain": PretrainParams.model_validate({"trainer": {"batch_size": 4}}),
-        "params:report": ReportParams(),
+        "params:report": ReportConfig(),
     }
 
 

@@ -25,17 +25,16 @@ from lightning.pytorch.strategies import DDPStrategy
 import nlv_kedro.encoders.engine as engine
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders.sharding import balanced_shards, merge_reports, rank_device
-from nlv_kedro.pipelines.encode.launch import parse_runtime_params
-from nlv_kedro.pipelines.encode.nodes import encode_videos
-from nlv_kedro.pipelines.encode.params import EncodeParams
-from nlv_kedro.pipelines.preprocess.nodes import plan_videos
-from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+from nlv_kedro.launchers.encode import parse_runtime_params
+from nlv_kedro.encoders.config import EncodeConfig
+from nlv_kedro.encoders.index import encode_videos
+from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.training.fit import FSDPGradientClip, TrainerConfig, trainer_kwargs
 from nlv_kedro.video.decode import iter_frames, read_frames
 from nlv_kedro.video.writer import encode_mp4
 
 PROJECT = Path(__file__).resolve().parents[1]
-PARAMS = EncodeParams(image_size=32, batch_size=8, num_workers=0, device="cpu", qa_file=None)
+PARAMS = EncodeConfig(image_size=32, batch_size=8, num_workers=0, device="cpu", qa_file=None)
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
 
 
@@ -59,7 +58,7 @@ def _write_corpus(root: Path, n: int = 5) -> tuple[pd.DataFrame, dict]:
         rows.append({"video_id": f"v{i}", "path": f"v{i}.mp4", "fps": 10.0, "n_frames": len(frames),
                      "decoder": "decord", "caption": f"video {i}", "split": "train"})
     index = pd.DataFrame(rows)
-    plan, _ = plan_videos(index, str(root), PreprocessParams(target_fps=5, frames_per_chunk=3))
+    plan, _ = plan_videos(index, str(root), PlanConfig(target_fps=5, frames_per_chunk=3))
     return index, plan
 
 
@@ -107,7 +106,7 @@ def _encode_rank(rank: int, init_file: str, root: str, index: pd.DataFrame, plan
     """One rank: encode, then encode again (which must find everything current)."""
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
     try:
-        reports = [encode_videos(index, plan, root, EmbeddingStore(store), PARAMS)[1] for _ in range(2)]
+        reports = [encode_videos(index, plan, root, EmbeddingStore(store), PARAMS) for _ in range(2)]
         Path(out, f"report{rank}.json").write_text(json.dumps(reports))
     finally:
         dist.destroy_process_group()
@@ -139,7 +138,7 @@ def test_torchrun_launcher_shards_the_kedro_encode_pipeline(kedro_project: Path,
     index.to_csv(kedro_project / "data/02_intermediate/video_index.csv", index=False)
     (kedro_project / "data/03_primary/chunk_plan.json").write_text(json.dumps(plan))
     overrides = "encode.device=cpu,encode.num_workers=0,encode.image_size=32,encode.batch_size=8,encode.qa_file=null"
-    _run(_torchrun("-m", "nlv_kedro.pipelines.encode.launch", f"--params={overrides}"), kedro_project, 400)
+    _run(_torchrun("-m", "nlv_kedro.launchers.encode", f"--params={overrides}"), kedro_project, 400)
 
     report = json.loads((kedro_project / "data/08_reporting/encode_report.json").read_text())
     assert report["videos_encoded"] == 4 and [s["rank"] for s in report["shards"]] == [0, 1]
@@ -162,7 +161,7 @@ def test_a_minute_of_video_is_decoded_in_bounded_segments(tmp_path: Path, monkey
     (tmp_path / "long.mp4").write_bytes(encode_mp4(frames, fps))
     index = pd.DataFrame([{"video_id": "long", "path": "long.mp4", "fps": float(fps), "n_frames": len(t),
                            "decoder": "decord", "caption": ""}])
-    plan, _ = plan_videos(index, str(tmp_path), PreprocessParams(target_fps=fps, max_frames=10_000, dedup_threshold=0))
+    plan, _ = plan_videos(index, str(tmp_path), PlanConfig(target_fps=fps, max_frames=10_000, dedup_threshold=0))
     kept = len(plan["long"]["kept_indices"])
     assert kept == len(t)
 
@@ -179,8 +178,8 @@ def test_a_minute_of_video_is_decoded_in_bounded_segments(tmp_path: Path, monkey
             yield segment
 
     monkeypatch.setattr(engine, "iter_frames", recording)
-    params = EncodeParams(image_size=64, batch_size=batch, num_workers=0, device="cpu", qa_file=None)
-    _, report = encode_videos(index, plan, str(tmp_path), EmbeddingStore(tmp_path / "store"), params)
+    params = EncodeConfig(image_size=64, batch_size=batch, num_workers=0, device="cpu", qa_file=None)
+    report = encode_videos(index, plan, str(tmp_path), EmbeddingStore(tmp_path / "store"), params)
     assert report["frames_encoded"] == kept and sum(segments) == kept and max(segments) <= batch
     assert most_alive[0] <= 3 * batch < kept  # a batch being filled plus the next segment, never the video
     assert alive[0] == 0

@@ -14,8 +14,8 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.video_qa import create_pipeline
-from nlv_kedro.pipelines.video_qa.nodes import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
-from nlv_kedro.pipelines.video_qa.params import VideoQAParams
+from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
+from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.qa.artifact import load_bridge
 from nlv_kedro.qa.bridge import (
     IGNORE,
@@ -188,9 +188,9 @@ def test_unknown_llm_and_extra_params_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown LLM"):
         load_llm("gpt-17")
     with pytest.raises(ValidationError):
-        VideoQAParams.model_validate({"methods": ["nextlevel"], "epochs": 3})
+        VideoQAConfig.model_validate({"methods": ["nextlevel"], "epochs": 3})
     with pytest.raises(ValidationError):
-        VideoQAParams.model_validate({"methods": ["clip"]})
+        VideoQAConfig.model_validate({"methods": ["clip"]})
 
 
 from tests.conftest import KeptDataset  # noqa: E402
@@ -215,8 +215,8 @@ def qa_corpus(tmp_path):
     return pd.DataFrame(qa), pd.DataFrame(rows), chunks, contextual
 
 
-def _params(tmp_path, llm_name: str, **overrides) -> VideoQAParams:
-    return VideoQAParams.model_validate({
+def _params(tmp_path, llm_name: str, **overrides) -> VideoQAConfig:
+    return VideoQAConfig.model_validate({
         "methods": ["text_only", "mean_pool", "frozen_chunks", "nextlevel"],
         "llm": {"name": llm_name, "cache_dir": str(tmp_path / "cache")},
         "projector": {"hidden_dim": 8, "max_tokens": 2},

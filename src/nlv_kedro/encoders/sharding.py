@@ -54,7 +54,7 @@ def current_shard() -> Shard:
         return Shard(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         logger.warning("WORLD_SIZE=%s but no process group: encoding is not sharded. Launch with "
-                       "`torchrun ... -m nlv_kedro.pipelines.encode.launch` to shard it", os.environ["WORLD_SIZE"])
+                       "`torchrun ... -m nlv_kedro.launchers.encode` to shard it", os.environ["WORLD_SIZE"])
     return Shard()
 
 

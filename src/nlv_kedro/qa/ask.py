@@ -18,7 +18,7 @@ import click
 import numpy as np
 
 from nlv_kedro.offline import apply_offline_defaults
-from nlv_kedro.pipelines.video_qa.params import VideoQAParams
+from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.qa.artifact import load_bridge, settings_of
 from nlv_kedro.qa.bridge import encode_answer, encode_prompt
 from nlv_kedro.qa.examples import VIDEO_SOURCE, method_vectors, video_tokens_input
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     with KedroSession.create(project_path=args.project_path, env=args.env) as session:
         context = session.load_context()
         artifact = context.catalog.load("qa_projector")
-        params = VideoQAParams.model_validate(context.params["video_qa"])
+        params = VideoQAConfig.model_validate(context.params["video_qa"])
         method = settings_of(artifact)["method"]
         source = VIDEO_SOURCE[method]
         tensors = None

@@ -10,14 +10,16 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 from torch import nn
+from pydantic import Field
 from torch.utils.data import DataLoader
 
+from nlv_kedro.config import Strict
 from nlv_kedro.qa.bridge import EncodedPrompt, Projector, answer_loss, splice
 
 logger = logging.getLogger(__name__)
@@ -32,16 +34,15 @@ class QAItem:
     answer: list[int]
 
 
-@dataclass
-class TrainConfig:
-    lr: float = 5e-3            # AdamW; the projector is small and starts from scratch
-    weight_decay: float = 0.0
-    max_epochs: int = 3
-    patience: int = 1           # epochs without a better val loss before stopping
-    batch_size: int = 4
-    seed: int = 0
-    accelerator: str = "cpu"    # "auto" uses a GPU when there is one
-    lora: dict = field(default_factory=dict)  # {} = off; else peft LoraConfig kwargs (r, lora_alpha, target_modules)
+class TrainConfig(Strict):
+    """Training of the projector (the schema of ``video_qa.training``); next-token loss on answer tokens."""
+
+    lr: float = Field(5e-3, gt=0)            # AdamW; the projector is small and starts from scratch
+    weight_decay: float = Field(0.0, ge=0)
+    max_epochs: int = Field(3, ge=1)
+    patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
+    batch_size: int = Field(4, ge=1)
+    accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
 
 
 def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.Tensor | None]:
@@ -57,9 +58,10 @@ def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.
 class VideoQAModule(L.LightningModule):
     """Next-token loss on answer tokens only; ``model_step`` is shared by training and validation."""
 
-    def __init__(self, projector: Projector, llm: nn.Module, pad_id: int, config: TrainConfig) -> None:
+    def __init__(self, projector: Projector, llm: nn.Module, pad_id: int, config: TrainConfig,
+                 lora: bool = False) -> None:
         super().__init__()
-        self.projector, self.llm, self.pad_id, self.config = projector, llm, pad_id, config
+        self.projector, self.llm, self.pad_id, self.config, self.lora = projector, llm, pad_id, config, lora
 
     def train(self, mode: bool = True) -> VideoQAModule:
         super().train(mode)
@@ -69,7 +71,7 @@ class VideoQAModule(L.LightningModule):
     def model_step(self, items: list[QAItem]) -> torch.Tensor:
         batch = splice(self.llm.get_input_embeddings(), [i.prompt for i in items], soft_tokens(self.projector, items),
                        [i.answer for i in items], self.pad_id)
-        return answer_loss(self.llm, batch, prefix_cache=not self.config.lora)
+        return answer_loss(self.llm, batch, prefix_cache=not self.lora)
 
     def training_step(self, items: list[QAItem], batch_idx: int) -> torch.Tensor:
         loss = self.model_step(items)
@@ -115,15 +117,17 @@ def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def fit_bridge(projector: Projector, llm: nn.Module, pad_id: int, train: list[QAItem], val: list[QAItem],
-               config: TrainConfig) -> list[dict]:
-    """Train in place, early-stopped on val answer loss; the best epoch's weights are restored. -> history."""
+               config: TrainConfig, seed: int = 0, lora: bool = False) -> list[dict]:
+    """Train in place, early-stopped on val answer loss; the best epoch's weights are restored. -> history.
+
+    ``lora``: the LLM carries trainable LoRA adapters (else it must come out unchanged, which is checked)."""
     if not train or not val:
         raise ValueError(f"video_qa needs train and val QA pairs (got {len(train)} train, {len(val)} val): "
                          "check the split column of video_index and the video ids in qa.jsonl")
-    before = None if config.lora else {k: v.clone() for k, v in llm.state_dict().items()}
-    module = VideoQAModule(projector, llm, pad_id, config)
+    before = None if lora else {k: v.clone() for k, v in llm.state_dict().items()}
+    module = VideoQAModule(projector, llm, pad_id, config, lora)
     loaders = [DataLoader(part, batch_size=config.batch_size, shuffle=shuffle, collate_fn=list, num_workers=0,
-                          generator=torch.Generator().manual_seed(config.seed))
+                          generator=torch.Generator().manual_seed(seed))
                for part, shuffle in ((train, True), (val, False))]
     best = KeepBest()
     trainer = L.Trainer(max_epochs=config.max_epochs, accelerator=config.accelerator, devices=1, logger=False,

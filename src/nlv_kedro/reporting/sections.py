@@ -14,13 +14,13 @@ def data_section(video_index: pd.DataFrame, quarantine: pd.DataFrame, ingest_sum
     table = video_index.assign(
         kept=video_index["video_id"].map(lambda v: per_video.get(v, {}).get("kept_ratio")),
         chunks=video_index["video_id"].map(lambda v: per_video.get(v, {}).get("n_chunks")),
-        order=video_index.get("order_dependent", pd.Series("", index=video_index.index)).astype(str).str.lower())
+        order=video_index["order_dependent"])
     rows = []
     for name, group in table.groupby("label"):
         splits = group["split"].value_counts()
         durations = group["duration_s"].astype(float)
         counts = [int(splits.get(s, 0)) for s in ("train", "val", "test")]
-        rows.append([name, bool(group["order"].eq("true").any()), *counts,
+        rows.append([name, bool(group["order"].any()), *counts,
                      f"{durations.mean():.1f} ({durations.min():.1f}–{durations.max():.1f})",
                      pct(group["kept"].astype(float).mean()), fmt(group["chunks"].astype(float).mean(), 1)])
     blocks: list = [

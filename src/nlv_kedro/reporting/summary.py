@@ -56,13 +56,9 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _is_true(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.lower().eq("true")
-
-
 def data_summary(video_index: pd.DataFrame, quarantine: pd.DataFrame, plan_stats: dict, encode_report: dict) -> dict:
     overall = plan_stats.get("overall", {})
-    order = video_index.loc[_is_true(video_index.get("order_dependent", pd.Series(dtype=str))), "label"]
+    order = video_index.loc[video_index["order_dependent"], "label"]  # bool column, typed by ingest
     return {"n_videos": len(video_index), "n_quarantined": len(quarantine),
             "n_classes": int(video_index["label"].nunique()), "n_order_dependent_classes": int(order.nunique()),
             "splits": {str(k): int(v) for k, v in video_index["split"].value_counts().sort_index().items()},

@@ -7,32 +7,33 @@ All three share one network class (NextLevelModel) plus a linear head, so "fine-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.callbacks import EarlyStopping
 from torch import nn
+from pydantic import Field
 from torch.utils.data import DataLoader, Dataset
+
+from nlv_kedro.config import Strict
 
 from nlv_kedro.models.nextlevel import NextLevelModel
 from nlv_kedro.training.data import Sequences, Standardizer, collate_sequences
 from nlv_kedro.training.fit import resolve_precision
 
 
-@dataclass(frozen=True)
-class ClassifierConfig:
-    lr: float = 3e-4
-    weight_decay: float = 0.05
-    max_epochs: int = 30
-    patience: int = 5
-    batch_size: int = 16
-    max_chunks: int = 64
-    label_smoothing: float = 0.1
+class ClassifierConfig(Strict):
+    """Supervised training of a sequence classifier (the schema of ``downstream.supervised``)."""
+
+    lr: float = Field(3e-4, gt=0)
+    weight_decay: float = Field(0.05, ge=0)
+    max_epochs: int = Field(30, ge=1)
+    patience: int = Field(5, ge=1, description="epochs without a better val accuracy before stopping")
+    batch_size: int = Field(16, ge=1)
+    max_chunks: int = Field(64, ge=1, description="chunks per video seen in training (longer videos are cut)")
+    label_smoothing: float = Field(0.1, ge=0, lt=1)
     accelerator: str = "auto"
-    seed: int = 0
 
 
 class _LabelledSequences(Dataset):
@@ -81,9 +82,10 @@ class SequenceClassifier(L.LightningModule):
 
 
 def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: Sequences, train_y: np.ndarray,
-                   val: Sequences, val_y: np.ndarray, n_classes: int, config: ClassifierConfig) -> tuple[SequenceClassifier, dict]:
+                   val: Sequences, val_y: np.ndarray, n_classes: int, config: ClassifierConfig,
+                   seed: int = 0) -> tuple[SequenceClassifier, dict]:
     """Train with early stopping on val accuracy; the best epoch's weights are restored."""
-    L.seed_everything(config.seed, workers=True)
+    L.seed_everything(seed, workers=True)
     labels = {"train": torch.as_tensor(train_y), "val": torch.as_tensor(val_y)}
     module = SequenceClassifier(network, n_classes, labels, config)
     best = _KeepBest()

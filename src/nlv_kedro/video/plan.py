@@ -12,14 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
+import pandas as pd
+from pydantic import model_validator
+from tqdm.auto import tqdm
 
+from nlv_kedro.config import Strict
 from nlv_kedro.video.chunking import fixed_count_chunks, fixed_duration_chunks, scene_chunks
-from nlv_kedro.video.decode import decode_batch, open_reader, read_frames_pyav
+from nlv_kedro.video.decode import VideoDecodeError, decode_batch, open_reader, read_frames_pyav
 from nlv_kedro.video.sampling import consecutive_histogram_distances, drop_near_duplicates, uniform_indices
 
 logger = logging.getLogger(__name__)
@@ -29,9 +33,9 @@ PLAN_ALGORITHM_VERSION = 2  # bump when planning code changes what it outputs fo
 _DERIVED_KEYS = ("n_kept", "n_chunks", "kept_ratio")  # in to_dict for reporting, recomputed by from_dict
 
 
-@dataclass(frozen=True)
-class PlanConfig:
-    """How to plan a video. Every field feeds :meth:`fingerprint`, so changing any of them re-plans."""
+class PlanConfig(Strict):
+    """How to plan a video (the schema of ``parameters_preprocess.yml``). Every field feeds :meth:`fingerprint`,
+    so changing any of them re-plans."""
 
     target_fps: float = 2.0  # uniform sampling rate before dedup
     max_frames: int = 256  # cap on sampled frames; long videos are then sampled uniformly end to end
@@ -42,14 +46,15 @@ class PlanConfig:
     dedup_grid: int = 4
     thumb_width: int = 32  # planning thumbnails, resized by the decoder
     thumb_height: int = 24
-    chunking: ChunkingStrategy = "fixed_count"
-    frames_per_chunk: int = 8  # fixed_count
-    chunk_seconds: float = 4.0  # fixed_duration
+    chunking: str = "fixed_count"  # one of ChunkingStrategy; checked below so the error names the field
+    frames_per_chunk: int = 4  # fixed_count
+    chunk_seconds: float = 2.0  # fixed_duration
     scene_threshold: float = 0.3  # scene: colour-histogram distance in [0, 1] that starts a new chunk
     min_chunk: int = 2  # trailing chunks shorter than this merge into the previous one (all strategies)
     max_chunk: int = 16  # scene: longer chunks are split; must be >= 2 * min_chunk
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _valid(self) -> PlanConfig:
         def fail(name: str, allowed: str) -> None:
             raise ValueError(f"PlanConfig.{name} = {getattr(self, name)!r} is invalid: {allowed}")
 
@@ -69,11 +74,12 @@ class PlanConfig:
                 fail(name, "must be in [0, 1] (a mean difference of [0, 1] values)")
         if self.max_chunk < 2 * self.min_chunk:
             fail("max_chunk", f"must be >= 2 * min_chunk = {2 * self.min_chunk} so split chunks stay >= min_chunk")
+        return self
 
     def fingerprint(self) -> str:
         """12 hex chars, stable across runs and Python versions; stored next to embeddings so a changed plan
         config (or planning algorithm version) invalidates them."""
-        payload = json.dumps({"version": PLAN_ALGORITHM_VERSION, **asdict(self)}, sort_keys=True)
+        payload = json.dumps({"version": PLAN_ALGORITHM_VERSION, **self.model_dump()}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
@@ -202,3 +208,48 @@ def plan_video(
     plan = plan_from_thumbnails(video_id, sampled, thumbs, fps, n_frames, config)
     logger.debug("video '%s': sampled %d, kept %d, %d chunks", video_id, plan.n_sampled, plan.n_kept, plan.n_chunks)
     return plan
+
+
+def plan_videos(video_index: pd.DataFrame, root: str | Path, config: PlanConfig) -> tuple[dict, dict]:
+    """Plan every video of the index -> (``chunk_plan`` {video_id: plan dict}, kept-frame statistics).
+
+    A video that fails to decode is listed under the statistics' ``failures`` with its reason and left out
+    of the plan; it never stops the others.
+    """
+    plans: dict[str, dict] = {}
+    failures: list[dict[str, str]] = []
+    for row in tqdm(video_index.to_dict("records"), desc="planning frames", unit="video"):
+        path = Path(root) / row["path"]
+        try:
+            plan = plan_video(path, row["video_id"], row["fps"], int(row["n_frames"]), config, row.get("decoder", "decord"))
+        except VideoDecodeError as exc:
+            logger.warning("Skipping %s: %s", path, exc.reason)
+            failures.append({"video_id": row["video_id"], "path": row["path"], "reason": exc.reason})
+            continue
+        plans[row["video_id"]] = plan.to_dict()
+    stats = kept_frame_stats(plans)
+    stats["failures"] = failures
+    stats["plan_fingerprint"] = config.fingerprint()
+    overall = stats["overall"]
+    logger.info("Planned %d videos: kept %.1f%% of frames overall (%d of %d), %d chunks; %d failed", len(plans),
+                100 * overall["kept_ratio"], overall["n_kept"], overall["n_frames_total"], overall["n_chunks"],
+                len(failures))
+    return plans, stats
+
+
+def kept_frame_stats(plans: dict[str, dict]) -> dict:
+    """Per-video and overall kept-frame ratios, sampled-vs-kept counts and chunk counts."""
+    per_video = {
+        vid: {k: p[k] for k in ("n_frames_total", "n_sampled", "n_kept", "n_chunks", "kept_ratio")}
+        for vid, p in plans.items()
+    }
+    totals = {k: int(sum(v[k] for v in per_video.values())) for k in ("n_frames_total", "n_sampled", "n_kept", "n_chunks")}
+    ratios = np.array([v["kept_ratio"] for v in per_video.values()]) if per_video else np.zeros(1)
+    overall = {
+        **totals,
+        "n_videos": len(per_video),
+        "kept_ratio": totals["n_kept"] / max(totals["n_frames_total"], 1),
+        "kept_of_sampled": totals["n_kept"] / max(totals["n_sampled"], 1),
+        "kept_ratio_per_video": {"mean": float(ratios.mean()), "min": float(ratios.min()), "max": float(ratios.max())},
+    }
+    return {"overall": overall, "per_video": per_video}

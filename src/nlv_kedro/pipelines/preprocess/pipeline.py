@@ -2,13 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import plan_videos
+from .nodes import plan_kept_frames
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(plan_videos, ["video_index", "params:ingest.root", "params:preprocess"],
+            Node(plan_kept_frames, ["video_index", "params:ingest.root", "params:preprocess"],
                  ["chunk_plan", "chunk_plan_stats"], name="plan_kept_frames_and_chunks_node"),
         ]
     )

@@ -1,21 +1,19 @@
-"""Typed parameters of the `video_qa` pipeline (conf/base/parameters_video_qa.yml)."""
+"""The video-QA settings (the schema of ``parameters_video_qa.yml``): which frozen LLM, which projector, how
+it trains and how the compared methods are scored."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from nlv_kedro.config import Strict
 from nlv_kedro.qa.module import TrainConfig
 
 Method = Literal["text_only", "mean_pool", "frozen_chunks", "nextlevel"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LLMParams(_Strict):
+class LLMConfig(Strict):
     name: str = "smollm2"                          # packaged name (smollm2, tinycoder) or hf:<model id or local dir>
     cache_dir: str = "data/06_models/llm_cache"    # packaged GGUF models are converted once into <cache_dir>/<name>
     trust_remote_code: bool = False
@@ -23,45 +21,38 @@ class LLMParams(_Strict):
     system_prompt: str | None = "Answer the question about the video in a few words."
 
 
-class ProjectorParams(_Strict):
+class ProjectorSpec(Strict):
+    """The projector's shape; its input and LLM sizes come from the data and the LLM (``bridge.ProjectorConfig``)."""
+
     kind: Literal["linear", "mlp"] = "mlp"
     hidden_dim: int = Field(1024, ge=1)
     max_tokens: int = Field(8, ge=1)               # soft tokens per video; adjacent chunks are pooled beyond it
     dropout: float = Field(0.0, ge=0, lt=1)
 
 
-class LoraParams(_Strict):
+class LoraConfig(Strict):
     enabled: bool = False
     r: int = Field(8, ge=1)
     alpha: int = Field(16, ge=1)
     target_modules: list[str] = ["q_proj", "v_proj"]
 
-
-class TrainingParams(_Strict):
-    lr: float = Field(5e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    max_epochs: int = Field(3, ge=1)
-    patience: int = Field(1, ge=1)
-    batch_size: int = Field(4, ge=1)
-    accelerator: str = "cpu"
+    def peft_kwargs(self) -> dict:
+        """peft ``LoraConfig`` keyword arguments; {} when LoRA is off."""
+        if not self.enabled:
+            return {}
+        return {"r": self.r, "lora_alpha": self.alpha, "target_modules": list(self.target_modules)}
 
 
-class VideoQAParams(_Strict):
+class VideoQAConfig(Strict):
     seed: int = 0
     # compared on the same test questions; the `nextlevel` projector is the one saved and used by the CLI
     methods: list[Method] = Field(["text_only", "mean_pool", "nextlevel"], min_length=1)
-    llm: LLMParams = LLMParams()
-    projector: ProjectorParams = ProjectorParams()
-    training: TrainingParams = TrainingParams()
-    lora: LoraParams = LoraParams()
+    llm: LLMConfig = LLMConfig()
+    projector: ProjectorSpec = ProjectorSpec()
+    training: TrainConfig = TrainConfig()
+    lora: LoraConfig = LoraConfig()
     score_reduction: Literal["sum", "mean"] = "sum"
     score_batch_size: int = Field(32, ge=1)
     max_questions_per_split: int | None = Field(None, ge=1)  # quick runs: the first N QA pairs of each split
-
-    def train_config(self) -> TrainConfig:
-        lora = {"r": self.lora.r, "lora_alpha": self.lora.alpha, "target_modules": list(self.lora.target_modules)} \
-            if self.lora.enabled else {}
-        return TrainConfig(lr=self.training.lr, weight_decay=self.training.weight_decay,
-                           max_epochs=self.training.max_epochs, patience=self.training.patience,
-                           batch_size=self.training.batch_size, seed=self.seed,
-                           accelerator=self.training.accelerator, lora=lora)
+    # the goals: NextLevel beats text-only overall, and the frozen baselines on order questions, by this many points
+    goal_points: float = Field(20.0, ge=0)

@@ -1,4 +1,4 @@
-"""Video vectors of every compared method, aligned on one list of videos.
+"""The downstream settings and the video vectors of every compared method, aligned on one list of videos.
 
 Frozen methods: the middle kept frame, mean-pooling of chunk vectors, and NextLevel's pooled
 contextual vectors. Supervised methods (trained on the train split's labels): the thesis'
@@ -8,15 +8,17 @@ transformer-mean and class-token aggregators from scratch, and the fine-tuned Ne
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import dataclasses
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
+from nlv_kedro.config import Strict
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.models.nextlevel import NextLevelModel
-from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.models.pooling import temporal_mean_pool_array
+from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.classify import ClassifierConfig, fit_classifier, pooled_vectors
 from nlv_kedro.training.data import Standardizer, load_sequences
 
@@ -26,14 +28,39 @@ FROZEN_METHODS = ("middle_frame", "mean_pool", "temporal_pool", "nextlevel_froze
 SUPERVISED_METHODS = ("transformer_mean", "cls_token", "nextlevel_finetuned")
 
 
+class ProbeConfig(Strict):
+    shots: list[int] = Field([1, 2, 4, 8, 16], min_length=1)
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    c_grid: list[float] = Field([0.01, 0.1, 1.0, 10.0, 100.0], min_length=1)
+
+
+class RetrievalConfig(Strict):
+    dim: int = Field(128, ge=2)
+    epochs: int = Field(200, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    temperature: float = Field(0.05, gt=0)
+
+
+class DownstreamConfig(Strict):
+    """Every method evaluated the same way (the schema of ``parameters_downstream.yml``)."""
+
+    seed: int = 0
+    probe: ProbeConfig = ProbeConfig()
+    supervised: ClassifierConfig = ClassifierConfig()
+    retrieval: RetrievalConfig = RetrievalConfig()
+    clustering_n_init: int = Field(10, ge=1)
+    temporal_pool_segments: int = Field(2, ge=1, description="segments of the order-aware temporal_pool baseline")
+
+
 def video_table(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore,
                 contextual_embeddings: EmbeddingStore) -> pd.DataFrame:
-    """Videos with both chunk and contextual vectors: id, label, split, order_dependent."""
+    """Videos with both chunk and contextual vectors: id, label, split, order_dependent (bool, as ingest types it)."""
     keep = video_index["video_id"].astype(str).map(lambda v: v in chunk_embeddings and v in contextual_embeddings)
-    table = video_index.loc[keep, ["video_id", "label", "split"]].copy()
+    if video_index["order_dependent"].dtype != bool:
+        raise TypeError("video_index.order_dependent must be a bool column: rerun ingest (it types the column) or "
+                        "load video_index with load_args dtype {order_dependent: bool}")
+    table = video_index.loc[keep, ["video_id", "label", "split", "order_dependent"]].copy()
     table["video_id"] = table["video_id"].astype(str)
-    flags = video_index.loc[keep, "order_dependent"] if "order_dependent" in video_index else False
-    table["order_dependent"] = pd.Series(flags, index=table.index).astype(str).str.lower().eq("true")
     if table.empty:
         raise FileNotFoundError("no video has both chunk and contextual embeddings: run the encode and pretrain pipelines")
     return table.reset_index(drop=True)
@@ -55,7 +82,7 @@ def frozen_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore,
 
 
 def supervised_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore, top_model: TopModelArtifact,
-                       config: ClassifierConfig) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+                       config: ClassifierConfig, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
     """Train the three supervised methods on train (early stopping on val) -> pooled vectors of all videos."""
     classes = sorted(table["label"].unique())
     y = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
@@ -68,14 +95,13 @@ def supervised_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore, to
                                          [sequences.times[i] for i in idx])
     vectors, results = {}, {}
     for method in SUPERVISED_METHODS:
-        cfg = replace(top_model.config, pooling="cls" if method == "cls_token" else top_model.config.pooling)
-        network = NextLevelModel(cfg)
+        network = NextLevelModel(_with_pooling(top_model.config, "cls" if method == "cls_token" else None))
         if method == "nextlevel_finetuned":
             network.load_state_dict(top_model.state_dict)
         logger.info("Training %s (%s init) on %d train videos", method,
                     "pretrained" if method == "nextlevel_finetuned" else "random", len(parts["train"]))
         module, info = fit_classifier(network, standardizer, subset(parts["train"]), y[parts["train"]],
-                                      subset(parts["val"]), y[parts["val"]], len(classes), config)
+                                      subset(parts["val"]), y[parts["val"]], len(classes), config, seed)
         pooled, logits = pooled_vectors(module, standardizer, sequences)
         vectors[method] = pooled
         test = parts["test"]
@@ -85,3 +111,22 @@ def supervised_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore, to
                            "head_top1_order_dependent": float(correct[order].mean()) if order.any() else None,
                            "head_top1_other": float(correct[~order].mean()) if (~order).any() else None}
     return vectors, results
+
+
+def _with_pooling(config: object, pooling: str | None) -> object:
+    """The top model's config, with another pooling when one is given (pydantic or dataclass config)."""
+    if pooling is None:
+        return config
+    if hasattr(config, "model_copy"):
+        return config.model_copy(update={"pooling": pooling})
+    return dataclasses.replace(config, pooling=pooling)
+
+
+def build_video_vectors(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore,
+                        contextual_embeddings: EmbeddingStore, top_model: TopModelArtifact,
+                        config: DownstreamConfig) -> tuple[dict, dict]:
+    """All methods' (N, d) video vectors for one aligned table of videos, and the fine-tuning results."""
+    table = video_table(video_index, chunk_embeddings, contextual_embeddings)
+    methods = frozen_vectors(table, chunk_embeddings, contextual_embeddings, config.temporal_pool_segments)
+    supervised, finetune = supervised_vectors(table, chunk_embeddings, top_model, config.supervised, config.seed)
+    return {"table": table, "methods": {**methods, **supervised}}, finetune

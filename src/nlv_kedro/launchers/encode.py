@@ -1,6 +1,6 @@
-"""Sharded encoding on many processes, GPUs or nodes: ``torchrun [...] -m nlv_kedro.pipelines.encode.launch``.
+"""Sharded encoding on many processes, GPUs or nodes: ``torchrun [...] -m nlv_kedro.launchers.encode``.
 
-Run from the project root, e.g. ``torchrun --nproc_per_node=4 -m nlv_kedro.pipelines.encode.launch --env=thesis``.
+Run from the project root, e.g. ``torchrun --nproc_per_node=4 -m nlv_kedro.launchers.encode --env=thesis``.
 
 - Rank 0 runs the Kedro ``encode`` pipeline exactly as ``kedro run --pipeline=encode`` does: project hooks,
   kedro-mlflow, parameter validation, and every catalog save (the merged encode report, text embeddings).
@@ -19,15 +19,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import torch.distributed as dist
-from kedro.framework.hooks.manager import _create_hook_manager
-from kedro.framework.project import settings
+from kedro.framework.hooks import specs
+from kedro.framework.project import pipelines, settings
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from omegaconf import OmegaConf
 
 from nlv_kedro.encoders.sharding import init_from_env
-from nlv_kedro.pipelines.encode.pipeline import create_pipeline
 
 logger = logging.getLogger(__name__)
 PIPELINE = "encode"
@@ -43,15 +43,24 @@ def parse_runtime_params(text: str) -> dict[str, Any]:
     return OmegaConf.to_container(OmegaConf.from_dotlist(items)) if items else {}
 
 
+def _hookless_manager() -> pluggy.PluginManager:
+    """A hook manager that knows Kedro's hook specifications and has no implementation registered."""
+    manager = pluggy.PluginManager("kedro")
+    for spec in (specs.DataCatalogSpecs, specs.NodeSpecs, specs.PipelineSpecs, specs.DatasetSpecs,
+                 specs.KedroContextSpecs):
+        manager.add_hookspecs(spec)
+    return manager
+
+
 def run_worker(project: Path, package_name: str, env: str | None, runtime_params: dict[str, Any]) -> dict[str, Any]:
     """Ranks >= 1: run only the frame-encoding node on this rank's share; return its outputs unsaved."""
     loader = settings.CONFIG_LOADER_CLASS(conf_source=str(project / settings.CONF_SOURCE), env=env,
                                           runtime_params=runtime_params, **settings.CONFIG_LOADER_ARGS)
     context = settings.CONTEXT_CLASS(package_name=package_name, project_path=project, config_loader=loader,
-                                     env=env, runtime_params=runtime_params, hook_manager=_create_hook_manager())
-    context._pipelines_to_validate = [PIPELINE]  # validate typed params (EncodeParams) as `kedro run` does
+                                     env=env, runtime_params=runtime_params, hook_manager=_hookless_manager(),
+                                     pipelines_to_validate=[PIPELINE])  # typed params, as `kedro run` validates them
     catalog = context.catalog
-    node = next(n for n in create_pipeline().nodes if n.name == SHARDED_NODE)
+    node = next(n for n in pipelines[PIPELINE].nodes if n.name == SHARDED_NODE)
     return node.run({name: catalog.load(name) for name in node.inputs})
 
 

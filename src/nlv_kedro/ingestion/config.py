@@ -1,19 +1,18 @@
-"""Typed parameters of the `ingest` pipeline (conf/base/parameters_ingest.yml)."""
+"""The ingest settings (the schema of ``parameters_ingest.yml``): where the videos are and what counts as usable."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from nlv_kedro.config import Strict
 from nlv_kedro.ingestion.adapters import ManifestSource, SourceParams, check_source, has_labels
 from nlv_kedro.ingestion.validation import ValidationRules
 
 
-class IngestParams(BaseModel):
+class IngestConfig(Strict):
     """Where the videos are and what counts as a usable one. Unknown keys are an error."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    root: str = Field(description="folder that holds the videos; manifest and annotation paths are relative to it")
+    root: str = Field(default="data/01_raw/demo", description="folder that holds the videos; manifest and annotation paths are relative to it")
     source: SourceParams = Field(
         default_factory=ManifestSource,
         description="input format: manifest (default), ucf101, hmdb51, kinetics, activitynet_captions, msrvtt, nextqa",
@@ -51,7 +50,7 @@ class IngestParams(BaseModel):
         return [v if v.startswith(".") else f".{v}" for v in value]
 
     @model_validator(mode="after")
-    def _consistent(self) -> IngestParams:
+    def _consistent(self) -> IngestConfig:
         if self.max_duration_s is not None and self.max_duration_s < self.min_duration_s:
             raise ValueError("ingest.max_duration_s must be >= ingest.min_duration_s")
         if self.max_fps < self.min_fps:

@@ -1,10 +1,12 @@
-"""Typed parameters of the demo_data pipeline; Kedro validates `params:demo_data` against this model."""
+"""The demo dataset settings (the schema of ``parameters_demo_data.yml``)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from nlv_kedro.config import Strict
 
 # (videos per class, duration range in seconds): tiny is for tests, default for the real demo run.
 SIZE_PRESETS: dict[str, tuple[int, tuple[float, float]]] = {
@@ -13,8 +15,8 @@ SIZE_PRESETS: dict[str, tuple[int, tuple[float, float]]] = {
 }
 
 
-class DemoDataParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class DemoDataConfig(Strict):
+    """How many demo videos, of what size and length, split how; same seed -> identical files."""
 
     size: Literal["tiny", "default"] = "default"
     seed: int = Field(0, ge=0)
@@ -26,7 +28,7 @@ class DemoDataParams(BaseModel):
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)  # train, val, test
 
     @model_validator(mode="after")
-    def _check(self) -> DemoDataParams:
+    def _check(self) -> DemoDataConfig:
         if any(f <= 0 or f > 60 for f in self.fps_choices):
             raise ValueError(f"fps_choices must lie in (0, 60], got {self.fps_choices}")
         if self.duration_s is not None and not 0.5 <= self.duration_s[0] <= self.duration_s[1] <= 120:

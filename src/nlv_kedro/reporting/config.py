@@ -1,16 +1,16 @@
-"""Typed parameters of the `report` pipeline (conf/base/parameters_report.yml)."""
+"""The report settings (the schema of ``parameters_report.yml``)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from nlv_kedro.config import Strict
 
 
-class ReportParams(BaseModel):
+class ReportConfig(Strict):
     """How the report is drawn; what it says comes from the persisted results only."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = "NextLevelVideo: research report"
     embedding_map_split: Literal["all", "train", "val", "test"] = "all"

@@ -1,4 +1,5 @@
-"""Typed parameters of the `encode` pipeline (conf/base/parameters_encode.yml)."""
+"""The encode settings (the schema of ``parameters_encode.yml``): which frozen encoder embeds the planned
+frames, and how the work is batched."""
 
 from __future__ import annotations
 
@@ -6,18 +7,17 @@ import re
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from nlv_kedro.config import Strict
 from nlv_kedro.encoders.registry import FRAME_ENCODER_NAMES, HF_PREFIX
 
 
-class EncodeParams(BaseModel):
-    """Which frozen encoder embeds the planned frames, and how the work is batched."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class EncodeConfig(Strict):
+    """Frame and text encoders plus batching; unknown keys fail fast."""
 
     frame_encoder: str = Field(default="efficientnet_lite0", description="registry name or hf:<id or path>")
-    image_size: int | None = Field(default=None, ge=16, description="square input size; null = encoder's own")
+    image_size: int | None = Field(default=160, ge=16, description="square input size; null = encoder's own")
     device: str = Field(default="auto", description="auto | cpu | cuda | cuda:N")
     batch_size: int = Field(default=64, ge=1)
     num_workers: int = Field(default=1, ge=0, description="decoding processes overlapping the forward pass")

@@ -1,0 +1,95 @@
+"""Downstream evaluation: every method's video vectors on the same splits, the same probe and the same metrics.
+
+`downstream_metrics` schema: {method: {task: {metric: value}}}, tasks:
+- ``probe``: linear probe; ``shots`` and ``top1_mean``/``top1_std`` lists (few-shot curve over seeds),
+  per-subset curves (``top1_order_dependent_mean``...), and ``full`` (all train labels) with top1/top5;
+- ``finetune``: supervised methods only; the trained head's test accuracy (+ per subset), best val acc;
+- ``clustering``: NMI, ARI, purity of k-means (k = number of classes) on the test videos;
+- ``retrieval``: ``t2v`` and ``v2t`` R@1/5/10 (percent), MdR, MnR on the test videos.
+Supervised methods saw every train label before the probe: their few-shot numbers are not few-shot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+
+from nlv_kedro.evaluation.clustering import cluster_metrics
+from nlv_kedro.evaluation.probe import probe_curve
+from nlv_kedro.evaluation.retrieval import text_video_retrieval, train_projection
+from nlv_kedro.training.downstream import DownstreamConfig
+
+logger = logging.getLogger(__name__)
+
+
+def _split(vectors: dict, name: str) -> np.ndarray:
+    return np.flatnonzero(vectors["table"]["split"].to_numpy() == name)
+
+
+def evaluate_action_recognition(vectors: dict, params: DownstreamConfig) -> dict:
+    """Few-shot and full linear probes of every method, broken down into order-dependent classes and the rest."""
+    table, p = vectors["table"], params.probe
+    tr, va, te = (_split(vectors, s) for s in ("train", "val", "test"))
+    y = table["label"].to_numpy()
+    order = table["order_dependent"].to_numpy()[te]
+    subsets = {"order_dependent": order, "other": ~order} if order.any() else None
+    results = {}
+    for method, x in vectors["methods"].items():
+        results[method] = probe_curve(x[tr], y[tr], x[va], y[va], x[te], y[te], p.shots, p.seeds, subsets)
+        logger.info("probe %-20s full top1 %.3f", method, results[method]["full"]["top1"])
+    return results
+
+
+def evaluate_clustering(vectors: dict, params: DownstreamConfig) -> dict:
+    te = _split(vectors, "test")
+    labels = vectors["table"]["label"].to_numpy()[te]
+    return {m: cluster_metrics(x[te], labels, seed=params.seed, n_init=params.clustering_n_init)
+            for m, x in vectors["methods"].items()}
+
+
+def evaluate_retrieval(vectors: dict, text_embeddings: dict, params: DownstreamConfig) -> dict:
+    """Text-video retrieval: projections learned on train (InfoNCE), selected on val, scored on test."""
+    caption_ids = json.loads(text_embeddings["metadata"]["caption_video_ids"])
+    row_of = {v: i for i, v in enumerate(caption_ids)}
+    ids = vectors["table"]["video_id"].tolist()
+    if any(v not in row_of for v in ids):
+        raise ValueError("text_embeddings do not cover every video: rerun `kedro run --pipelines=encode`")
+    text = text_embeddings["tensors"]["captions"][[row_of[v] for v in ids]]
+    tr, va, te = (_split(vectors, s) for s in ("train", "val", "test"))
+    r = params.retrieval
+    results = {}
+    for method, x in vectors["methods"].items():
+        project_video, project_text = train_projection(x[tr], text[tr], x[va], text[va], dim=r.dim, epochs=r.epochs,
+                                                       lr=r.lr, temperature=r.temperature, seed=params.seed)
+        similarity = project_text(text[te]) @ project_video(x[te]).T
+        results[method] = text_video_retrieval(similarity)
+    return results
+
+
+def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieval: dict) -> tuple[dict, dict]:
+    """The `downstream_metrics` document and a flat {name: value} dict that kedro-mlflow logs as metrics."""
+    summary: dict[str, dict] = {}
+    for method in probe:
+        summary[method] = {"probe": probe[method], "clustering": clustering[method], "retrieval": retrieval[method]}
+        if method in finetune:
+            summary[method]["finetune"] = finetune[method]
+    flat = {}
+    for method, tasks in summary.items():
+        for key, value in _flatten(tasks).items():
+            if isinstance(value, int | float) and value is not None and np.isfinite(value):
+                # MLflow metric names allow letters, digits, _ - . / and spaces: "R@1" -> "R_at_1"
+                flat[f"downstream.{method}.{key}".replace("@", "_at_")] = {"value": float(value), "step": 0}
+    return summary, flat
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif not isinstance(value, list):
+            out[name] = value
+    return out
