@@ -11,17 +11,16 @@ from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.pipelines.ablations import create_pipeline
 from nlv_kedro.pipelines.ablations.models import chunk_frame_positions
 from nlv_kedro.pipelines.ablations.params import AblationParams
-from nlv_kedro.pipelines.encode.nodes import encode_videos
-from nlv_kedro.pipelines.encode.params import EncodeParams
-from nlv_kedro.pipelines.preprocess.nodes import plan_videos
-from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+from nlv_kedro.encoders.config import EncodeConfig
+from nlv_kedro.encoders.index import encode_videos
+from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.video.writer import encode_mp4
 from tests.conftest import moving_square, run_slice
 
-ENCODE = EncodeParams(image_size=32, batch_size=16, num_workers=0, device="cpu", qa_file=None)
-PREPROCESS = PreprocessParams(target_fps=2.0, frames_per_chunk=2, min_chunk=1)
+ENCODE = EncodeConfig(image_size=32, batch_size=16, num_workers=0, device="cpu", qa_file=None)
+PREPROCESS = PlanConfig(target_fps=2.0, frames_per_chunk=2, min_chunk=1)
 TINY_MODEL = {"d_model": 16, "n_layers": 1, "n_heads": 2, "head_hidden": 16, "max_chunks": 16}
 
 
@@ -40,7 +39,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict:
                          "order_dependent": order, "fps": 10.0, "n_frames": len(frames), "decoder": "decord", "caption": vid})
     index = pd.DataFrame(rows)
     plan, _ = plan_videos(index, str(root), PREPROCESS)
-    store, report = encode_videos(index, plan, str(root), EmbeddingStore(root / "store"), ENCODE)
+    store = EmbeddingStore(root / "store")
+    report = encode_videos(index, plan, str(root), store, ENCODE)
     config = NextLevelConfig(input_dim=1280, **TINY_MODEL)
     top_model = TopModelArtifact(config, NextLevelModel(config).state_dict(), np.zeros(1280, np.float32),
                                  np.ones(1280, np.float32))

@@ -13,8 +13,9 @@ import torch
 
 from nlv_kedro.datasets.atomic import atomic_write_bytes
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.encoders.index import encode_texts, encode_videos
 from nlv_kedro.encoders.config import EncodeConfig
+from nlv_kedro.encoders.index import encode_texts, encode_videos
+from nlv_kedro.pipelines.encode import create_pipeline
 from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.video.writer import encode_mp4
 
@@ -143,3 +144,10 @@ def test_cuda_encoding_matches_cpu(corpus, tmp_path: Path) -> None:
     a, b = cpu.read("v0")[0]["embeddings"], gpu.read("v0")[0]["embeddings"]
     cosine = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
     assert cosine.min() > 0.99  # bf16 autocast on the GPU
+
+
+def test_encode_node_writes_its_store_and_publishes_only_the_report() -> None:
+    """One catalog name for the store: the node reads `chunk_embeddings` and returns `encode_report`, which later
+    readers of the store take as an input so that they run after it."""
+    node = next(n for n in create_pipeline().nodes if n.name == "encode_videos_node")
+    assert "chunk_embeddings" in node.inputs and node.outputs == ["encode_report"]

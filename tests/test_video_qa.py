@@ -14,8 +14,6 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.video_qa import create_pipeline
-from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
-from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.qa.artifact import load_bridge
 from nlv_kedro.qa.bridge import (
     IGNORE,
@@ -27,6 +25,8 @@ from nlv_kedro.qa.bridge import (
     pool_adjacent,
     splice,
 )
+from nlv_kedro.qa.compare import _goals, collect_video_vectors, prepare_qa_pairs, train_qa_projectors
+from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.qa.llm import cached_dir, end_of_turn_id, load_llm
 from nlv_kedro.qa.module import QAItem, TrainConfig, fit_bridge
 from nlv_kedro.qa.scoring import Question, generate_answer, score_choices
@@ -259,3 +259,13 @@ def test_lora_adapters_train_and_reload_with_the_projector(tmp_path, tiny_llm_di
     llm, _ = load_bridge(artifact, str(tmp_path / "cache"))
     reloaded = dict(llm.model.named_parameters())
     assert all(np.allclose(reloaded[k[4:]].detach().numpy(), v) for k, v in lora.items())
+
+
+def test_goals_use_the_goal_points_parameter() -> None:
+    accuracy = {"text_only": {"overall": 40.0}, "mean_pool": {"overall": 50.0, "order": 50.0},
+                "nextlevel": {"overall": 55.0, "order": 62.0}}
+    assert VideoQAConfig().goal_points == 20
+    goals = _goals(accuracy, 10.0)
+    assert goals["nextlevel_minus_text_only_overall"] == {"points": 15.0, "target": 10.0, "met": True}
+    assert goals["nextlevel_minus_mean_pool_order"]["met"] is True
+    assert _goals(accuracy, 20.0)["nextlevel_minus_text_only_overall"]["met"] is False

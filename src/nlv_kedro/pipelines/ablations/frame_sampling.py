@@ -10,7 +10,6 @@ x the measured seconds per frame, which also keeps it free of the noise of a sha
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,7 @@ def sweep_settings(base: PlanConfig, sweep: FrameSamplingSweep) -> list[tuple[st
     settings, seen = [("base", base)], {base}
     for axis in ("target_fps", "dedup_threshold", "chunking"):
         for value in getattr(sweep, axis):
-            config = replace(base, **{axis: value})
+            config = base.model_copy(update={axis: value})
             if config not in seen:
                 settings.append((axis, config))
                 seen.add(config)

@@ -30,13 +30,13 @@ import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import build_frame_encoder
+from nlv_kedro.encoders.config import EncodeConfig
 from nlv_kedro.pipelines.ablations.common import select_videos
 from nlv_kedro.pipelines.ablations.frame_sampling import frame_sampling_sweep
 from nlv_kedro.pipelines.ablations.models import encoder_sweep, masking_sweep
 from nlv_kedro.pipelines.ablations.params import AblationParams
-from nlv_kedro.pipelines.encode.params import EncodeParams
-from nlv_kedro.pipelines.preprocess.params import PreprocessParams
 from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.video.plan import PlanConfig
 from nlv_kedro.training.artifact import TopModelArtifact
 
 logger = logging.getLogger(__name__)
@@ -56,20 +56,20 @@ def select_ablation_videos(video_index: pd.DataFrame, chunk_plan: dict, chunk_em
 
 
 def sweep_frame_sampling(videos: pd.DataFrame, chunk_embeddings: EmbeddingStore, top_model: TopModelArtifact,
-                         encode_report: dict, root: str, preprocess: PreprocessParams, encode: EncodeParams,
+                         encode_report: dict, root: str, preprocess: PlanConfig, encode: EncodeConfig,
                          params: AblationParams) -> dict:
     """RQ2: frames kept, encode time and val accuracy per sampling rate, dedup threshold and chunking."""
     if not params.frame_sampling.enabled:
         return dict(DISABLED)
     encoder = build_frame_encoder(encode.frame_encoder, encode.image_size, encode.resolved_device(),
                                   encode.trust_remote_code)
-    return frame_sampling_sweep(videos, root, chunk_embeddings, top_model, encoder, preprocess.plan_config(),
+    return frame_sampling_sweep(videos, root, chunk_embeddings, top_model, encoder, preprocess,
                                 params.frame_sampling, params.probe_c, encode.pooling, encode.batch_size,
                                 encode.num_workers, (encode_report or {}).get("frames_per_s"))
 
 
 def compare_frame_encoders(videos: pd.DataFrame, chunk_plan: dict, chunk_embeddings: EmbeddingStore, root: str,
-                           encode: EncodeParams, pretrain: PretrainParams, params: AblationParams) -> dict:
+                           encode: EncodeConfig, pretrain: PretrainParams, params: AblationParams) -> dict:
     """RQ1: every listed frame encoder with mean-pooling and its own short-pretrained NextLevel model."""
     if not params.encoders.enabled:
         return dict(DISABLED)
