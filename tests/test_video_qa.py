@@ -25,7 +25,7 @@ from nlv_kedro.qa.bridge import (
     pool_adjacent,
     splice,
 )
-from nlv_kedro.qa.compare import _goals, collect_video_vectors, prepare_qa_pairs, train_qa_projectors
+from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, qa_goals, train_qa_projectors
 from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.qa.llm import cached_dir, end_of_turn_id, load_llm
 from nlv_kedro.qa.module import QAItem, TrainConfig, fit_bridge
@@ -265,7 +265,7 @@ def test_goals_use_the_goal_points_parameter() -> None:
     accuracy = {"text_only": {"overall": 40.0}, "mean_pool": {"overall": 50.0, "order": 50.0},
                 "nextlevel": {"overall": 55.0, "order": 62.0}}
     assert VideoQAConfig().goal_points == 20
-    goals = _goals(accuracy, 10.0)
+    goals = qa_goals(accuracy, 10.0)
     assert goals["nextlevel_minus_text_only_overall"] == {"points": 15.0, "target": 10.0, "met": True}
     assert goals["nextlevel_minus_mean_pool_order"]["met"] is True
-    assert _goals(accuracy, 20.0)["nextlevel_minus_text_only_overall"]["met"] is False
+    assert qa_goals(accuracy, 20.0)["nextlevel_minus_text_only_overall"]["met"] is False

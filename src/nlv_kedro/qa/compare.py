@@ -89,7 +89,7 @@ def evaluate_video_qa(qa_table: pd.DataFrame, video_vectors: dict[str, dict[str,
         scores = score_choices(llm, projector, questions, params.score_reduction, params.score_batch_size, progress=True)
         accuracy[method] = accuracy_by_type([int(np.argmax(s)) for s in scores], correct, test["type"].tolist())
         logger.info("video_qa %-14s test accuracy %s", method, accuracy[method])
-    metrics = {"accuracy": accuracy, "goals": _goals(accuracy, params.goal_points),
+    metrics = {"accuracy": accuracy, "goals": qa_goals(accuracy, params.goal_points),
                "training": {m: p["history"] for m, p in qa_projectors.items()},
                "settings": {"llm": params.llm.name, "score_reduction": params.score_reduction,
                             "projector": params.projector.model_dump(), "lora": params.lora.enabled}}
@@ -143,7 +143,7 @@ class _Holder(torch.nn.Module):
         self.projector, self.llm = projector, llm
 
 
-def _goals(accuracy: dict[str, dict], target: float) -> dict:
+def qa_goals(accuracy: dict[str, dict], target: float) -> dict:
     """The two goals (NextLevel ahead of text-only overall, and of the frozen baselines on order questions, by
     ``target`` points), where the compared methods ran."""
     goals: dict = {}
