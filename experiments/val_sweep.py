@@ -33,7 +33,8 @@ import yaml
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.ablations.common import diagnostics, nextlevel_vectors, pretrain_short, probe_on_val
-from nlv_kedro.pipelines.pretrain.params import PretrainParams, deep_merge
+from nlv_kedro.config import deep_merge
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.video_qa.nodes import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
 from nlv_kedro.pipelines.video_qa.params import VideoQAParams
 from nlv_kedro.qa.artifact import load_bridge

@@ -18,10 +18,11 @@ from nlv_kedro.evaluation.probe import DEFAULT_C_GRID, evaluate_probe, fit_probe
 from nlv_kedro.models.nextlevel import NextLevelModel
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences
-from nlv_kedro.training.fit import fit_masked_pretraining
+
+from nlv_kedro.training.recipe import fit_recipe
 
 if TYPE_CHECKING:
-    from nlv_kedro.pipelines.pretrain.params import PretrainParams
+    from nlv_kedro.training.recipe import PretrainParams
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +93,7 @@ def short_pretraining_score(params: PretrainParams, data: TrialData, callbacks: 
                             c_grid: Sequence[float] = DEFAULT_C_GRID) -> tuple[float, dict]:
     """Pretrain with ``params`` (checkpoints in a throwaway folder), return (val probe top-1, history)."""
     with tempfile.TemporaryDirectory(prefix="nlv-tune-") as checkpoint_dir:
-        short = params.model_copy(update={"checkpoint_dir": checkpoint_dir, "resume": False})
-        artifact, history = fit_masked_pretraining(
-            data.train, data.val, short.network_config(data.train.dim), short.objective_config(),
-            short.optim_config(), short.trainer_config(enable_progress_bar=False), callbacks=callbacks,
-        )
+        artifact, history = fit_recipe(data.train, data.val, params.scratch(checkpoint_dir), callbacks=tuple(callbacks))
     probes = [c for c in callbacks if isinstance(c, ProbeAccuracyCallback) and c.values]
     if probes and history["epochs_completed"] == params.trainer.max_epochs:
         return probes[-1].values[-1], history  # validation ran after the last step: same weights, same probe

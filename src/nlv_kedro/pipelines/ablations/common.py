@@ -20,10 +20,9 @@ from nlv_kedro.encoders.engine import EncodeJob, encode_jobs
 from nlv_kedro.evaluation.probe import evaluate_probe, fit_probe
 from nlv_kedro.models.nextlevel import NextLevelModel
 from nlv_kedro.models.pooling import temporal_mean_pool_array
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences, Standardizer
-from nlv_kedro.training.fit import fit_masked_pretraining
+from nlv_kedro.training.recipe import PretrainParams, fit_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -117,10 +116,7 @@ def pretrain_short(train: Sequences, val: Sequences, params: PretrainParams, nam
     Returns the model, the final val diagnostics and the wall time in seconds."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nlv_ablation_ckpt_") as tmp, child_run(name):
-        params = params.model_copy(update={"checkpoint_dir": tmp, "resume": False})
-        artifact, history = fit_masked_pretraining(
-            train, val, params.network_config(train.dim), params.objective_config(), params.optim_config(),
-            params.trainer_config(enable_progress_bar=False))
+        artifact, history = fit_recipe(train, val, params.scratch(tmp))
     logger.info("ablations: pretrained %s in %.1f s, val cos %.3f", name, time.perf_counter() - start,
                 history["final"].get("val/cos_pred", float("nan")))
     return artifact, history["final"], time.perf_counter() - start
@@ -129,7 +125,7 @@ def pretrain_short(train: Sequences, val: Sequences, params: PretrainParams, nam
 def untrained_model(params: PretrainParams, train: Sequences) -> TopModelArtifact:
     """The pretraining's starting point (same seed, same config, train standardizer): the reference that shows
     what pretraining adds beyond the architecture (e.g. temporal pooling alone already sees order)."""
-    torch.manual_seed(params.seed)
+    torch.manual_seed(params.trainer.seed)
     config = params.network_config(train.dim)
     standardizer = Standardizer.fit(train) if params.objective.target_norm == "standardize" else \
         Standardizer.identity(train.dim)

@@ -30,7 +30,7 @@ from nlv_kedro.pipelines.ablations.common import (
     untrained_model,
 )
 from nlv_kedro.pipelines.ablations.params import AblationParams, EncoderSweep
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.reporting.compute import count_flops, count_parameters
 from nlv_kedro.training.data import Sequences, load_sequences
 

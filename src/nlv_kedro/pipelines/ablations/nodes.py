@@ -36,7 +36,7 @@ from nlv_kedro.pipelines.ablations.models import encoder_sweep, masking_sweep
 from nlv_kedro.pipelines.ablations.params import AblationParams
 from nlv_kedro.pipelines.encode.params import EncodeParams
 from nlv_kedro.pipelines.preprocess.params import PreprocessParams
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.training.artifact import TopModelArtifact
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nlv_kedro.pipelines.pretrain.params import ObjectiveParams, PretrainParams, deep_merge
+from nlv_kedro.config import deep_merge
+from nlv_kedro.training.objective import ObjectiveConfig
+from nlv_kedro.training.recipe import PretrainParams
 
 
 class _Strict(BaseModel):
@@ -49,7 +51,7 @@ class MaskingVariant(_Strict):
     @field_validator("objective")
     @classmethod
     def _known_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        ObjectiveParams(**value)  # unknown keys or bad values fail here, naming the key
+        ObjectiveConfig(**value)  # unknown keys or bad values fail here, naming the key
         return value
 
 

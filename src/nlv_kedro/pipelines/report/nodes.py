@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.report.params import ReportParams
 from nlv_kedro.reporting import ablation_figures, figures
 from nlv_kedro.reporting.ablation_sections import encoders_section, frame_sampling_section, masking_section

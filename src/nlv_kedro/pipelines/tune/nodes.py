@@ -14,10 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.pipelines.pretrain.nodes import split_ids
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
 from nlv_kedro.pipelines.tune.params import TuneParams
 from nlv_kedro.training.data import load_sequences
+from nlv_kedro.training.recipe import PretrainParams, split_ids
 from nlv_kedro.tuning.objective import TrialData
 from nlv_kedro.tuning.plots import study_figures
 from nlv_kedro.tuning.space import check_against, nest
