@@ -9,12 +9,12 @@ import pytest
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.pipelines.ablations import create_pipeline
-from nlv_kedro.pipelines.ablations.models import chunk_frame_positions
-from nlv_kedro.pipelines.ablations.params import AblationParams
 from nlv_kedro.pipelines.encode.nodes import encode_videos
 from nlv_kedro.pipelines.encode.params import EncodeParams
 from nlv_kedro.pipelines.preprocess.nodes import plan_videos
 from nlv_kedro.pipelines.preprocess.params import PreprocessParams
+from nlv_kedro.studies.encoders import chunk_frame_positions
+from nlv_kedro.studies.params import AblationParams
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.video.writer import encode_mp4

@@ -17,8 +17,9 @@ from nlv_kedro.datasets.optional_yaml import OptionalYAMLDataset
 from nlv_kedro.pipelines.pretrain.nodes import pretrain_top_model
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.tune import create_pipeline
-from nlv_kedro.pipelines.tune.nodes import export_best_params, load_trial_data
-from nlv_kedro.pipelines.tune.params import TuneParams
+from nlv_kedro.pipelines.tune.nodes import export_best_params
+from nlv_kedro.tuning.objective import load_trial_data
+from nlv_kedro.tuning.params import TuneParams
 from nlv_kedro.tuning.space import SearchSpaceError, check_against
 from nlv_kedro.tuning.study import make_objective, make_pruner, open_study, redact, run_trials, summarize
 from nlv_kedro.tuning.tracking import log_study_result

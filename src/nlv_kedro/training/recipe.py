@@ -51,6 +51,18 @@ class PretrainParams(Strict):
         return self.model_copy(update={"trainer": trainer})
 
 
+def check_override_keys(overrides: Mapping[str, Any], where: str, model: type[Strict] = PretrainParams) -> None:
+    """Fail fast if a nested override (e.g. `tune.trial_overrides`) names a key ``model`` does not have; values
+    are checked later, merged over the actual pretrain params."""
+    for key, value in overrides.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            raise ValueError(f"{where}.{key} is not a pretrain parameter; known keys: {sorted(model.model_fields)}")
+        sub = field.annotation
+        if isinstance(value, Mapping) and isinstance(sub, type) and issubclass(sub, Strict):
+            check_override_keys(value, f"{where}.{key}", sub)
+
+
 def with_best_params(params: PretrainParams, best_params: dict | None) -> PretrainParams:
     """``params`` with the tune pipeline's `best_params` merged over them when ``use_best_params`` is on."""
     if not params.use_best_params:

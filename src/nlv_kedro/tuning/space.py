@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import optuna
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
+
+from nlv_kedro.config import Strict
 
 # Sections of the pretrain params that hold recipe choices; the rest (registry, paths) is not a recipe.
 TUNABLE_SECTIONS = ("model", "objective", "optim", "trainer")
@@ -27,11 +29,7 @@ class SearchSpaceError(ValueError):
     """A search-space entry that names an unknown key or a range the pretrain params reject."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FloatDistribution(_Strict):
+class FloatDistribution(Strict):
     type: Literal["float"]
     low: float
     high: float
@@ -39,7 +37,7 @@ class FloatDistribution(_Strict):
     step: float | None = Field(None, gt=0)
 
 
-class IntDistribution(_Strict):
+class IntDistribution(Strict):
     type: Literal["int"]
     low: int
     high: int
@@ -47,7 +45,7 @@ class IntDistribution(_Strict):
     step: int = Field(1, ge=1)
 
 
-class CategoricalDistribution(_Strict):
+class CategoricalDistribution(Strict):
     type: Literal["categorical"]
     choices: list[bool | int | float | str] = Field(min_length=1)
 
