@@ -13,12 +13,13 @@ scores it on its val videos; the test split is left to the main evaluation. Resu
   frames_sampled, frames_kept, frames_kept_pct, chunks_per_video, encode_s_est, mean_pool: PROBE,
   nextlevel: PROBE | null}]}`` (``axis`` = base | target_fps | dedup_threshold | chunking)
 - ``ablation_masking`` (RQ4): ``{videos: {train, val}, pretrain_epochs, model, mean_pool: PROBE,
-  nextlevel_untrained: PROBE, variants: [{name, masking, mask_ratio, loss, pretrain_seconds, cos_pred, cos_mean_baseline, cos_copy_neighbour,
-  cos_pred_standardized, cos_copy_neighbour_standardized, cos_gain_over_best_baseline, pred_std, effective_rank,
-  nextlevel: PROBE}]}``
+  nextlevel_untrained: PROBE, variants: [{name, masking, mask_ratio, loss, pretrain_seconds, cos_pred,
+  cos_mean_baseline, cos_copy_neighbour, cos_interpolate_neighbours, cos_pred_standardized,
+  cos_copy_neighbour_standardized, cos_gain_over_best_baseline, pred_std, effective_rank, nextlevel: PROBE}]}``
 
 ``PROBE`` = ``{top1, top1_order_dependent, top1_other}`` (val accuracy in [0, 1]); ``diagnostics`` has the RQ4
 cosine keys. ``nextlevel_untrained`` probes the pretraining's starting point (same seed and config, no training):
-the difference to ``nextlevel`` is what pretraining adds beyond the architecture (temporal pooling alone sees order). A disabled sweep saves ``{"disabled": true}`` (Kedro never saves ``None``); the report shows it,
-like a missing file, as "not run".
+the difference to ``nextlevel`` is what pretraining adds beyond the architecture (temporal pooling alone sees
+order). RQ1 and RQ2 rows also carry ``temporal_pool: PROBE`` (the order-aware frozen baseline). A disabled sweep
+saves ``{"disabled": true}`` (Kedro never saves ``None``); the report shows it, like a missing file, as "not run".
 """

@@ -48,5 +48,5 @@ def masking_sweep(videos: pd.DataFrame, store: EmbeddingStore, base: PretrainPar
         logger.info("RQ4 %-28s cos %.3f (copy %.3f)  probe %.3f", variant.name, rows[-1]["cos_pred"] or np.nan,
                     rows[-1]["cos_copy_neighbour"] or np.nan, rows[-1]["nextlevel"]["top1"])
     return {"videos": {"train": len(train), "val": len(val)}, "pretrain_epochs": shared.trainer.max_epochs,
-            "model": shared.model.model_dump(exclude={"input_dim"}), "mean_pool": mean_pool, "nextlevel_untrained": untrained,
-            "variants": rows}
+            "model": shared.model.model_dump(exclude={"input_dim"}), "mean_pool": mean_pool,
+            "nextlevel_untrained": untrained, "variants": rows}

@@ -17,8 +17,8 @@ from nlv_kedro.config import Strict
 TUNABLE_SECTIONS = ("model", "objective", "optim", "trainer")
 # Hardware, logging and structured fields: tuning them either changes nothing or cannot be sampled.
 NOT_TUNABLE = frozenset({
-    "model.input_dim", "model.max_chunks", "objective.loss_weights", "optim.betas", "trainer.accelerator", "trainer.devices",
-    "trainer.strategy", "trainer.num_nodes", "trainer.precision", "trainer.num_workers",
+    "model.input_dim", "model.max_chunks", "objective.loss_weights", "optim.betas", "trainer.accelerator",
+    "trainer.devices", "trainer.strategy", "trainer.num_nodes", "trainer.precision", "trainer.num_workers",
     "trainer.log_every_n_steps", "trainer.early_stopping_patience", "trainer.seed", "trainer.checkpoint_dir",
     "trainer.resume", "trainer.fast_dev_run", "trainer.enable_progress_bar",
 })
