@@ -32,13 +32,16 @@ import pandas as pd
 import yaml
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.pipelines.ablations.common import diagnostics, nextlevel_vectors, pretrain_short, probe_on_val
-from nlv_kedro.pipelines.pretrain.params import PretrainParams, deep_merge
-from nlv_kedro.pipelines.video_qa.nodes import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
-from nlv_kedro.pipelines.video_qa.params import VideoQAParams
+from nlv_kedro.config import deep_merge
+from nlv_kedro.training.recipe import PretrainParams
+from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
+from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.qa.artifact import load_bridge
 from nlv_kedro.qa.examples import choice_questions
 from nlv_kedro.qa.scoring import accuracy_by_type, score_choices
+from nlv_kedro.studies.pretraining import diagnostics, short_pretraining
+from nlv_kedro.studies.probe import probe_on_val
+from nlv_kedro.training.artifact import pooled_vectors
 from nlv_kedro.training.data import load_sequences
 
 INDEX = "data/02_intermediate/video_index.csv"
@@ -60,9 +63,9 @@ def sweep_pretrain(variants: dict[str, dict]) -> None:
                   for s in ("train", "val"))
     for name, overrides in variants.items():
         params = PretrainParams.model_validate(deep_merge(base_params("pretrain"), overrides))
-        artifact, final, seconds = pretrain_short(train, val, params, name)
-        pooled = np.concatenate([nextlevel_vectors(artifact, train), nextlevel_vectors(artifact, val)])
-        print(json.dumps({"variant": name, "seconds": round(seconds, 1), **diagnostics(final),
+        artifact, history, seconds = short_pretraining(train, val, params, name)
+        pooled = np.concatenate([pooled_vectors(artifact, train), pooled_vectors(artifact, val)])
+        print(json.dumps({"variant": name, "seconds": round(seconds, 1), **diagnostics(history["final"]),
                           "val_probe": probe_on_val(pooled, videos, c=1.0)}), flush=True)
 
 
@@ -71,7 +74,7 @@ def sweep_video_qa(variants: dict[str, dict]) -> None:
     index = pd.read_csv(INDEX)
     chunks, contextual = EmbeddingStore(CHUNKS), EmbeddingStore(CONTEXTUAL)
     for name, overrides in variants.items():
-        params = VideoQAParams.model_validate(deep_merge(base_params("video_qa"), overrides))
+        params = VideoQAConfig.model_validate(deep_merge(base_params("video_qa"), overrides))
         table = prepare_qa_pairs(qa_pairs, index, params)
         vectors = collect_video_vectors(table, chunks, contextual, params)
         val = table[table["split"] == "val"]

@@ -9,19 +9,20 @@ import pytest
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.pipelines.ablations import create_pipeline
-from nlv_kedro.pipelines.ablations.models import chunk_frame_positions
-from nlv_kedro.pipelines.ablations.params import AblationParams
 from nlv_kedro.encoders.config import EncodeConfig
 from nlv_kedro.encoders.index import encode_videos
+from nlv_kedro.studies.encoders import chunk_frame_positions
+from nlv_kedro.studies.params import AblationParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.video.plan import PlanConfig, plan_videos
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.video.writer import encode_mp4
 from tests.conftest import moving_square, run_slice
 
 ENCODE = EncodeConfig(image_size=32, batch_size=16, num_workers=0, device="cpu", qa_file=None)
 PREPROCESS = PlanConfig(target_fps=2.0, frames_per_chunk=2, min_chunk=1)
-TINY_MODEL = {"d_model": 16, "n_layers": 1, "n_heads": 2, "head_hidden": 16, "max_chunks": 16}
+TINY_MODEL = {"d_model": 16, "n_layers": 1, "n_heads": 2, "head_hidden": 16, "max_chunks": 16, "pooling": "mean",
+              "head_skip": "none"}
 
 
 @pytest.fixture(scope="module")

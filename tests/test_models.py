@@ -27,7 +27,8 @@ from nlv_kedro.models.order import reversal_accuracy, reversal_info_nce, reverse
 
 
 def tiny_config(**overrides) -> NextLevelConfig:
-    base = dict(input_dim=16, d_model=32, n_layers=2, n_heads=4, head_hidden=32, max_chunks=64, dropout=0.0)
+    base = dict(input_dim=16, d_model=32, n_layers=2, n_heads=4, head_hidden=32, max_chunks=64, dropout=0.0,
+                pooling="mean", head_skip="none")
     return NextLevelConfig(**{**base, **overrides})
 
 

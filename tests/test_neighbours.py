@@ -34,7 +34,8 @@ def test_interpolation_baseline_is_exact_on_linear_motion_where_copying_is_not()
 
 def tiny(**overrides) -> NextLevelModel:
     torch.manual_seed(0)
-    config = dict(input_dim=8, d_model=16, n_layers=1, n_heads=2, head_hidden=16, max_chunks=32, dropout=0.0)
+    config = dict(input_dim=8, d_model=16, n_layers=1, n_heads=2, head_hidden=16, max_chunks=32, dropout=0.0,
+                  pooling="mean", head_skip="none")
     return NextLevelModel(NextLevelConfig(**{**config, **overrides})).eval()
 
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.pipelines.pretrain.nodes import export_contextual_embeddings, pretrain_top_model, register_top_model
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.serving.registry import log_and_register
 
@@ -40,9 +40,10 @@ def corpus(tmp_path: Path) -> tuple[pd.DataFrame, EmbeddingStore]:
 
 def tiny_params(tmp_path: Path, **trainer: object) -> PretrainParams:
     return PretrainParams.model_validate({
-        "model": {"d_model": 32, "n_layers": 2, "n_heads": 2, "head_hidden": 32, "dropout": 0.0},
-        "trainer": {"max_epochs": 2, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1, **trainer},
-        "checkpoint_dir": str(tmp_path / "ckpt"),
+        "model": {"d_model": 32, "n_layers": 2, "n_heads": 2, "head_hidden": 32, "dropout": 0.0,
+                  "pooling": "mean", "head_skip": "none"},
+        "trainer": {"max_epochs": 2, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1,
+                    "checkpoint_dir": str(tmp_path / "ckpt"), **trainer},
     })
 
 
@@ -61,7 +62,7 @@ def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -
 def test_resume_continues_from_last_checkpoint(corpus, tmp_path: Path) -> None:
     index, store = corpus
     pretrain_top_model(index, store, tiny_params(tmp_path, max_epochs=1))
-    resumed = tiny_params(tmp_path, max_epochs=3).model_copy(update={"resume": True})
+    resumed = tiny_params(tmp_path, max_epochs=3, resume=True)
     _, history = pretrain_top_model(index, store, resumed)
     assert history["resumed_from"].endswith("last.ckpt")
     assert [e["epoch"] for e in history["epochs"]] == [1, 2]

@@ -19,7 +19,7 @@ from torch import nn
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.report import create_pipeline
 from nlv_kedro.reporting.config import ReportConfig
 from nlv_kedro.reporting.compute import count_flops, count_parameters, inference_flops, training_step_flops

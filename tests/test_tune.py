@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.datasets.optional_yaml import OptionalYAMLDataset
 from nlv_kedro.pipelines.pretrain.nodes import pretrain_top_model
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.tune import create_pipeline
-from nlv_kedro.pipelines.tune.nodes import export_best_params, load_trial_data
-from nlv_kedro.pipelines.tune.params import TuneParams
+from nlv_kedro.pipelines.tune.nodes import export_best_params
+from nlv_kedro.tuning.objective import load_trial_data
+from nlv_kedro.tuning.params import TuneParams
 from nlv_kedro.tuning.space import SearchSpaceError, check_against
 from nlv_kedro.tuning.study import make_objective, make_pruner, open_study, redact, run_trials, summarize
 from nlv_kedro.tuning.tracking import log_study_result
@@ -48,9 +49,11 @@ def corpus(tmp_path: Path) -> tuple[pd.DataFrame, EmbeddingStore]:
 
 def tiny_pretrain(tmp_path: Path, max_epochs: int = 2, **extra: object) -> PretrainParams:
     return PretrainParams.model_validate({
-        "model": {"d_model": 32, "n_layers": 1, "n_heads": 2, "head_hidden": 32, "dropout": 0.0},
-        "trainer": {"max_epochs": max_epochs, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1},
-        "registry": {"enabled": False}, "checkpoint_dir": str(tmp_path / "ckpt"), **extra,
+        "model": {"d_model": 32, "n_layers": 1, "n_heads": 2, "head_hidden": 32, "dropout": 0.0,
+                  "pooling": "mean", "head_skip": "none"},
+        "trainer": {"max_epochs": max_epochs, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1,
+                    "checkpoint_dir": str(tmp_path / "ckpt")},
+        "registry": {"enabled": False}, **extra,
     })
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import tempfile
 from pathlib import Path
 
@@ -11,13 +12,40 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from nlv_kedro.training.artifact import TopModelArtifact
+from nlv_kedro.config import Strict
 from nlv_kedro.serving.pyfunc import ARTIFACT_KEY
+from nlv_kedro.training.artifact import TopModelArtifact
 
 logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
 METRIC_TAG = "selection_metric"
+
+
+class RegistryConfig(Strict):
+    """The `pretrain.registry` parameter section: which registered model a pretraining adds a version to."""
+
+    enabled: bool = True  # register a model version after each run
+    model_name: str = "nextlevel-video"
+    metric: str = "val/cos_gain_over_best_baseline"  # the champion alias moves only when this improves
+    greater_is_better: bool = True
+
+
+def register_if_enabled(artifact: TopModelArtifact, final_metrics: dict[str, float], registry: RegistryConfig,
+                        ) -> dict:
+    """Register ``artifact`` under ``registry`` (once per multi-process run: rank 0 only), judged by the
+    pretraining's final value of ``registry.metric``."""
+    if not registry.enabled:
+        return {"registered": False}
+    rank = int(os.environ.get("RANK", "0"))  # torchrun / SLURM multi-process runs: one version, from rank 0
+    if rank != 0:
+        return {"registered": False, "reason": f"rank {rank}: only rank 0 registers"}
+    value = final_metrics.get(registry.metric)
+    if value is None or not math.isfinite(value):
+        raise ValueError(f"pretrain.registry.metric={registry.metric!r} was not logged; "
+                         f"available: {sorted(final_metrics)}")
+    return {"registered": True, **log_and_register(artifact, registry.model_name, registry.metric, float(value),
+                                                   registry.greater_is_better)}
 
 
 def log_and_register(artifact: TopModelArtifact, model_name: str, metric_name: str, metric_value: float,

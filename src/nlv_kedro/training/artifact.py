@@ -8,7 +8,7 @@ this package. Nothing is pickled.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,12 @@ from safetensors.torch import save as save_safetensors
 
 from nlv_kedro.datasets.atomic import atomic_write_bytes
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
+from nlv_kedro.training.data import Sequences, collate_sequences
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 _STD_PREFIX = "standardizer."
+# What a config.json written before these keys existed meant (the defaults of that time).
+_LEGACY_CONFIG = {"pooling": "mean", "head_skip": "none"}
 
 
 @dataclass
@@ -44,7 +47,7 @@ class TopModelArtifact:
         tensors[_STD_PREFIX + "mean"] = torch.from_numpy(np.asarray(self.mean, np.float32))
         tensors[_STD_PREFIX + "std"] = torch.from_numpy(np.asarray(self.std, np.float32))
         atomic_write_bytes(directory / WEIGHTS, save_safetensors(tensors))
-        meta = {"config": asdict(self.config), "info": self.info}
+        meta = {"config": self.config.model_dump(), "info": self.info}
         atomic_write_bytes(directory / CONFIG, json.dumps(meta, indent=2, default=str).encode())
 
     @classmethod
@@ -55,7 +58,8 @@ class TopModelArtifact:
         tensors = load_safetensors((directory / WEIGHTS).read_bytes())
         meta = json.loads((directory / CONFIG).read_text())
         mean, std = tensors.pop(_STD_PREFIX + "mean").numpy(), tensors.pop(_STD_PREFIX + "std").numpy()
-        return cls(NextLevelConfig(**meta["config"]), tensors, mean, std, meta.get("info", {}))
+        config = NextLevelConfig.model_validate({**_LEGACY_CONFIG, **meta["config"]})
+        return cls(config, tensors, mean, std, meta.get("info", {}))
 
     @torch.inference_mode()
     def embed(self, vectors: list[np.ndarray], times: list[np.ndarray] | None = None, batch_size: int = 32,
@@ -66,18 +70,29 @@ class TopModelArtifact:
         contextual, pooled = [], []
         for start in range(0, len(vectors), batch_size):
             part = vectors[start : start + batch_size]
-            lengths = [len(v) for v in part]
-            x = torch.zeros(len(part), max(lengths), self.config.input_dim)
-            t = torch.zeros(len(part), max(lengths), 2)
-            for row, v in enumerate(part):
-                x[row, : len(v)] = torch.from_numpy((np.asarray(v, np.float32) - self.mean) / self.std)
-                if times is not None:
-                    t[row, : len(v)] = torch.from_numpy(np.asarray(times[start + row], np.float32))
-            padding = torch.arange(max(lengths))[None, :] >= torch.tensor(lengths)[:, None]
+            batch = collate_sequences([
+                (torch.from_numpy((np.asarray(v, np.float32) - self.mean) / self.std),
+                 torch.from_numpy(np.asarray(times[start + row], np.float32)) if times is not None
+                 else torch.zeros(len(v), 2), row)
+                for row, v in enumerate(part)])
+            x, t, padding, lengths = batch["x"], batch["times"], batch["padding_mask"], batch["lengths"].tolist()
             out = model(x.to(device), padding.to(device), t.to(device) if times is not None else None)
             contextual += [out.contextual[row, :n].float().cpu().numpy() for row, n in enumerate(lengths)]
             pooled.append(out.pooled.float().cpu().numpy())
         return contextual, np.concatenate(pooled) if pooled else np.zeros((0, self.config.pooled_dim), np.float32)
+
+    def embed_sequences(self, sequences: Sequences, model: NextLevelModel | None = None,
+                        ) -> tuple[list[np.ndarray], np.ndarray]:
+        """:meth:`embed` of ``sequences``, with their chunk times when the model uses time."""
+        times = sequences.times if self.config.use_time else None
+        return self.embed(sequences.vectors, times, model=model)
+
+
+def pooled_vectors(artifact: TopModelArtifact, sequences: Sequences,
+                   model: NextLevelModel | None = None) -> np.ndarray:
+    """(N, pooled_dim) pooled video vectors of ``sequences``, exactly as the pretrain export computes them.
+    ``model`` (e.g. a network still in training) replaces the artifact's own weights."""
+    return artifact.embed_sequences(sequences, model=model)[1]
 
 
 class TopModelDataset(AbstractDataset[TopModelArtifact, TopModelArtifact]):

@@ -116,7 +116,7 @@ class _KeepBest(L.Callback):
 
 
 @torch.inference_mode()
-def pooled_vectors(module: SequenceClassifier, standardizer: Standardizer, sequences: Sequences,
+def classifier_outputs(module: SequenceClassifier, standardizer: Standardizer, sequences: Sequences,
                    batch_size: int = 64, max_chunks: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """(N, pooled_dim) pooled vectors and (N, n_classes) logits of ``sequences``."""
     dataset = _LabelledSequences(sequences, np.zeros(len(sequences), np.int64), standardizer, max_chunks)

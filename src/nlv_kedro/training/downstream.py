@@ -8,7 +8,6 @@ transformer-mean and class-token aggregators from scratch, and the fine-tuned Ne
 from __future__ import annotations
 
 import logging
-import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -16,10 +15,10 @@ from pydantic import Field
 
 from nlv_kedro.config import Strict
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.models.nextlevel import NextLevelModel
+from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.models.pooling import temporal_mean_pool_array
 from nlv_kedro.training.artifact import TopModelArtifact
-from nlv_kedro.training.classify import ClassifierConfig, fit_classifier, pooled_vectors
+from nlv_kedro.training.classify import ClassifierConfig, classifier_outputs, fit_classifier
 from nlv_kedro.training.data import Standardizer, load_sequences
 
 logger = logging.getLogger(__name__)
@@ -102,7 +101,7 @@ def supervised_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore, to
                     "pretrained" if method == "nextlevel_finetuned" else "random", len(parts["train"]))
         module, info = fit_classifier(network, standardizer, subset(parts["train"]), y[parts["train"]],
                                       subset(parts["val"]), y[parts["val"]], len(classes), config, seed)
-        pooled, logits = pooled_vectors(module, standardizer, sequences)
+        pooled, logits = classifier_outputs(module, standardizer, sequences)
         vectors[method] = pooled
         test = parts["test"]
         correct = logits[test].argmax(1) == y[test]
@@ -113,13 +112,9 @@ def supervised_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore, to
     return vectors, results
 
 
-def _with_pooling(config: object, pooling: str | None) -> object:
-    """The top model's config, with another pooling when one is given (pydantic or dataclass config)."""
-    if pooling is None:
-        return config
-    if hasattr(config, "model_copy"):
-        return config.model_copy(update={"pooling": pooling})
-    return dataclasses.replace(config, pooling=pooling)
+def _with_pooling(config: NextLevelConfig, pooling: str | None) -> NextLevelConfig:
+    """The top model's config, with another pooling when one is given."""
+    return config if pooling is None else config.model_copy(update={"pooling": pooling})
 
 
 def build_video_vectors(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore,

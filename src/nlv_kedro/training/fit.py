@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,9 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.strategies import FSDPStrategy, StrategyRegistry
+from pydantic import Field
 
+from nlv_kedro.config import Strict
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import SequenceDataModule, Sequences, Standardizer
@@ -24,23 +25,25 @@ from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class TrainerConfig:
-    max_epochs: int = 40
-    batch_size: int = 32
-    max_train_chunks: int = 64
+class TrainerConfig(Strict):
+    """How a pretraining runs (the `pretrain.trainer` parameter section): Lightning Trainer settings, the seed,
+    and where checkpoints go and whether to resume from them."""
+
+    max_epochs: int = Field(20, ge=1)
+    batch_size: int = Field(32, ge=1)
+    max_train_chunks: int = Field(64, ge=2)  # training crop length; longer videos get a random window
     accelerator: str = "auto"
     devices: int | str = "auto"
     strategy: str = "auto"  # Lightning's own: ddp, fsdp, ... for multi-GPU / multi-node
-    num_nodes: int = 1
+    num_nodes: int = Field(1, ge=1)
     precision: str = "auto"  # auto: bf16-mixed on CUDA with bf16 support, else 32-true
-    gradient_clip_val: float = 1.0
-    num_workers: int = 0
-    log_every_n_steps: int = 5
-    early_stopping_patience: int | None = None
+    gradient_clip_val: float = Field(1.0, ge=0)
+    num_workers: int = Field(0, ge=0)
+    log_every_n_steps: int = Field(5, ge=1)
+    early_stopping_patience: int | None = Field(None, ge=1)
     seed: int = 0
     checkpoint_dir: str = "data/06_models/pretrain_checkpoints"
-    resume: bool = False
+    resume: bool = False  # continue from checkpoint_dir/last.ckpt when it exists
     fast_dev_run: bool = False
     enable_progress_bar: bool = True
 
@@ -150,7 +153,7 @@ def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: Nex
     last = checkpoint_dir / "last.ckpt"
     ckpt_path = str(last) if tc.resume and last.is_file() else None
     if tc.resume and ckpt_path is None:
-        logger.info("pretrain.resume is on but %s does not exist: starting from scratch", last)
+        logger.info("pretrain.trainer.resume is on but %s does not exist: starting from scratch", last)
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
     final = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
     artifact = TopModelArtifact(network_config, final_state_dict(trainer, network),

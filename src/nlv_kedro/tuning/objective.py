@@ -5,23 +5,22 @@ train labels and scored on the validation split. The test split is never loaded 
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import lightning as L
 import numpy as np
+import pandas as pd
 from lightning.pytorch.callbacks import Callback
 
-from nlv_kedro.evaluation.probe import DEFAULT_C_GRID, evaluate_probe, fit_probe
+from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.evaluation.probe import DEFAULT_C_GRID
 from nlv_kedro.models.nextlevel import NextLevelModel
-from nlv_kedro.training.artifact import TopModelArtifact
-from nlv_kedro.training.data import Sequences
-from nlv_kedro.training.fit import fit_masked_pretraining
-
-if TYPE_CHECKING:
-    from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.studies.pretraining import short_pretraining
+from nlv_kedro.studies.probe import val_probe
+from nlv_kedro.training.artifact import TopModelArtifact, pooled_vectors
+from nlv_kedro.training.data import Sequences, load_sequences
+from nlv_kedro.training.recipe import PretrainParams, split_ids
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +43,14 @@ class TrialData:
             raise ValueError("the tune objective is a linear probe: the train split needs at least 2 labels")
 
 
-def pooled_vectors(network: NextLevelModel, mean: np.ndarray, std: np.ndarray,
-                   sequences: Sequences) -> np.ndarray:
-    """(N, d_model) pooled video vectors, computed exactly as the pretrain export does."""
-    artifact = TopModelArtifact(network.config, {}, mean, std)
-    times = sequences.times if network.config.use_time else None
-    _, pooled = artifact.embed(sequences.vectors, times, model=network)
-    return pooled
+def load_trial_data(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore) -> TrialData:
+    """Train and val sequences with labels; the test split is left out on purpose."""
+    if "label" not in video_index:
+        raise ValueError("video_index has no 'label' column: the tune objective is a linear probe on labels")
+    splits = split_ids(video_index, chunk_embeddings)
+    label_of = dict(zip(video_index["video_id"].astype(str), video_index["label"].astype(str), strict=False))
+    return TrialData(load_sequences(chunk_embeddings, splits["train"]), load_sequences(chunk_embeddings, splits["val"]),
+                     np.array([label_of[v] for v in splits["train"]]), np.array([label_of[v] for v in splits["val"]]))
 
 
 def probe_accuracy(network: NextLevelModel, mean: np.ndarray, std: np.ndarray, data: TrialData,
@@ -60,12 +60,12 @@ def probe_accuracy(network: NextLevelModel, mean: np.ndarray, std: np.ndarray, d
     Choosing C on the split that is scored makes this the probe's best val accuracy over ``c_grid``:
     optimistic in absolute terms, but the same for every trial, so rankings hold.
     """
-    train_x = pooled_vectors(network, mean, std, data.train)
-    val_x = pooled_vectors(network, mean, std, data.val)
+    artifact = TopModelArtifact(network.config, {}, mean, std)
+    train_x = pooled_vectors(artifact, data.train, model=network)
+    val_x = pooled_vectors(artifact, data.val, model=network)
     if not (np.isfinite(train_x).all() and np.isfinite(val_x).all()):
         raise FloatingPointError("pooled vectors are not finite: this trial's training diverged")
-    model, _ = fit_probe(train_x, data.train_labels, val_x, data.val_labels, c_grid)
-    return float(evaluate_probe(model, val_x, data.val_labels)["top1"])
+    return float(val_probe(train_x, data.train_labels, val_x, data.val_labels, c_grid)["top1"])
 
 
 class ProbeAccuracyCallback(Callback):
@@ -88,15 +88,10 @@ class ProbeAccuracyCallback(Callback):
         pl_module.log(PROBE_METRIC, accuracy, on_epoch=True)
 
 
-def short_pretraining_score(params: PretrainParams, data: TrialData, callbacks: Sequence[Callback] = (),
-                            c_grid: Sequence[float] = DEFAULT_C_GRID) -> tuple[float, dict]:
-    """Pretrain with ``params`` (checkpoints in a throwaway folder), return (val probe top-1, history)."""
-    with tempfile.TemporaryDirectory(prefix="nlv-tune-") as checkpoint_dir:
-        short = params.model_copy(update={"checkpoint_dir": checkpoint_dir, "resume": False})
-        artifact, history = fit_masked_pretraining(
-            data.train, data.val, short.network_config(data.train.dim), short.objective_config(),
-            short.optim_config(), short.trainer_config(enable_progress_bar=False), callbacks=callbacks,
-        )
+def trial_score(params: PretrainParams, data: TrialData, callbacks: Sequence[Callback] = (),
+                c_grid: Sequence[float] = DEFAULT_C_GRID) -> tuple[float, dict]:
+    """Pretrain with ``params`` (a short pretraining), return (val probe top-1, history)."""
+    artifact, history, _ = short_pretraining(data.train, data.val, params, callbacks=callbacks)
     probes = [c for c in callbacks if isinstance(c, ProbeAccuracyCallback) and c.values]
     if probes and history["epochs_completed"] == params.trainer.max_epochs:
         return probes[-1].values[-1], history  # validation ran after the last step: same weights, same probe

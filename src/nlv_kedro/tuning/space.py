@@ -8,16 +8,19 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import optuna
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
+
+from nlv_kedro.config import Strict
 
 # Sections of the pretrain params that hold recipe choices; the rest (registry, paths) is not a recipe.
 TUNABLE_SECTIONS = ("model", "objective", "optim", "trainer")
 # Hardware, logging and structured fields: tuning them either changes nothing or cannot be sampled.
 NOT_TUNABLE = frozenset({
-    "model.max_chunks", "objective.loss_weights", "optim.betas", "trainer.accelerator", "trainer.devices",
-    "trainer.strategy", "trainer.num_nodes", "trainer.precision", "trainer.num_workers",
-    "trainer.log_every_n_steps", "trainer.early_stopping_patience",
+    "model.input_dim", "model.max_chunks", "objective.loss_weights", "optim.betas", "trainer.accelerator",
+    "trainer.devices", "trainer.strategy", "trainer.num_nodes", "trainer.precision", "trainer.num_workers",
+    "trainer.log_every_n_steps", "trainer.early_stopping_patience", "trainer.seed", "trainer.checkpoint_dir",
+    "trainer.resume", "trainer.fast_dev_run", "trainer.enable_progress_bar",
 })
 _ENUMERATE_INT_UP_TO = 256  # int ranges this small are checked value by value (e.g. d_model % n_heads)
 
@@ -26,11 +29,7 @@ class SearchSpaceError(ValueError):
     """A search-space entry that names an unknown key or a range the pretrain params reject."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FloatDistribution(_Strict):
+class FloatDistribution(Strict):
     type: Literal["float"]
     low: float
     high: float
@@ -38,7 +37,7 @@ class FloatDistribution(_Strict):
     step: float | None = Field(None, gt=0)
 
 
-class IntDistribution(_Strict):
+class IntDistribution(Strict):
     type: Literal["int"]
     low: int
     high: int
@@ -46,7 +45,7 @@ class IntDistribution(_Strict):
     step: int = Field(1, ge=1)
 
 
-class CategoricalDistribution(_Strict):
+class CategoricalDistribution(Strict):
     type: Literal["categorical"]
     choices: list[bool | int | float | str] = Field(min_length=1)
 

@@ -20,7 +20,8 @@ from optuna_integration import PyTorchLightningPruningCallback
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from nlv_kedro.tuning.objective import PROBE_METRIC, ProbeAccuracyCallback, TrialData, short_pretraining_score
+from nlv_kedro.tuning.objective import PROBE_METRIC, ProbeAccuracyCallback, TrialData, trial_score
+from nlv_kedro.tuning.params import TuneParams
 from nlv_kedro.tuning.space import nest, suggest
 from nlv_kedro.tuning.tracking import trial_run
 
@@ -85,7 +86,7 @@ def make_objective(space: Mapping[str, Any], base: Any, data: TrialData, monitor
     """Objective for ``study.optimize``: sample, merge over ``base`` (PretrainParams), pretrain, probe.
     ``monitor`` (None = no pruning) is the metric PyTorchLightningPruningCallback reports each epoch."""
     def default_score(params: Any, trial_data: TrialData, callbacks: Sequence[Callback]) -> tuple[float, dict]:
-        return short_pretraining_score(params, trial_data, callbacks, c_grid)
+        return trial_score(params, trial_data, callbacks, c_grid)
 
     run_score = score or default_score
 
@@ -139,3 +140,20 @@ def summarize(study: optuna.Study, storage: str) -> dict[str, Any]:
         "trials": [{"number": t.number, "state": t.state.name, "value": t.value, "params": dict(t.params)}
                    for t in trials],
     }
+
+
+def optimize(base: Any, data: TrialData, tune: TuneParams) -> dict[str, Any]:
+    """Create or continue ``tune.study_name``, add ``tune.n_trials`` trials that start from ``base``
+    (PretrainParams), and return the `tune_summary` document."""
+    p = tune.pruner
+    pruner = make_pruner(p.type, p.n_startup_trials, p.n_warmup_steps)
+    study = open_study(tune.study_name, tune.storage, tune.sampler.type, tune.seed, tune.sampler.n_startup_trials,
+                       pruner)
+    objective = make_objective(tune.search_space, base, data, None if p.type == "none" else p.monitor,
+                               tune.probe_c_grid)
+    run_trials(study, objective, tune.n_trials, tune.timeout, tune.show_progress_bar)
+    summary = summarize(study, tune.storage)
+    logger.info("tune: study %r: %d trials (%d complete, %d pruned, %d failed), best val probe top-1 %s",
+                summary["study_name"], summary["n_trials"], summary["n_complete"], summary["n_pruned"],
+                summary["n_failed"], summary["best_value"])
+    return summary

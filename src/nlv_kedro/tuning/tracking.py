@@ -12,44 +12,22 @@ from typing import Any
 import mlflow
 import optuna
 
+from nlv_kedro.studies.tracking import RunOutcome, nested_run
+
 logger = logging.getLogger(__name__)
 
-_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
-
-
-class TrialOutcome:
-    """Filled in by the objective: the value of a completed trial."""
-
-    def __init__(self) -> None:
-        self.value: float | None = None
+# MLflow run status -> Optuna trial state, as the `optuna.state` tag of each trial's run.
+_STATE = {"FINISHED": "COMPLETE", "KILLED": "PRUNED", "FAILED": "FAIL"}
 
 
 @contextmanager
-def trial_run(study_name: str, number: int, params: Mapping[str, Any]) -> Iterator[TrialOutcome]:
+def trial_run(study_name: str, number: int, params: Mapping[str, Any]) -> Iterator[RunOutcome]:
     """A nested MLflow run around one trial: params, then ``value`` and the Optuna state as a tag
     (COMPLETE, PRUNED or FAIL with the error). Lightning's metrics of the trial land in this run too."""
-    outcome = TrialOutcome()
-    if mlflow.active_run() is None:
+    tags = {"optuna.study_name": study_name, "optuna.trial_number": str(number)}
+    with nested_run(f"{study_name}-trial-{number}", params, tags, killed_by=(optuna.TrialPruned,),
+                    tag_prefix="optuna.", state_names=_STATE) as outcome:
         yield outcome
-        return
-    mlflow.start_run(run_name=f"{study_name}-trial-{number}", nested=True,
-                     tags={"optuna.study_name": study_name, "optuna.trial_number": str(number)})
-    state = "FAIL"
-    try:
-        mlflow.log_params(dict(params))
-        yield outcome
-        state = "COMPLETE"
-    except optuna.TrialPruned:
-        state = "PRUNED"
-        raise
-    except BaseException as exc:
-        mlflow.set_tag("optuna.error", f"{type(exc).__name__}: {exc}"[:5000])
-        raise
-    finally:
-        mlflow.set_tag("optuna.state", state)
-        if outcome.value is not None:
-            mlflow.log_metric("value", outcome.value)
-        mlflow.end_run(_STATUS[state])
 
 
 def log_study_result(summary: Mapping[str, Any]) -> None:

@@ -1,58 +1,34 @@
-"""Ablation nodes: the research-question sweeps on a subset of the train/val videos, probed on val.
-
-Every sweep fits the same linear probe (``ablations.probe_c``, no selection) on the subset's train videos and
-scores it on its val videos; the test split is left to the main evaluation. Result schemas (JSON):
-
-- ``ablation_encoders`` (RQ1): ``{videos: {train, val}, frames_per_chunk, pretrain_epochs, encoders: [{encoder,
-  available, error?, dim, input_size, params, flops_per_frame, forward_frames_per_s, frames_encoded,
-  encode_seconds, reused_chunk_embeddings, frames_per_chunk_encoded, pretrain_seconds, diagnostics: {...},
-  mean_pool: PROBE, nextlevel: PROBE, nextlevel_untrained: PROBE}]}``
-- ``ablation_frame_sampling`` (RQ2): ``{encoder, videos, frames_encoded, encode_seconds, seconds_per_frame,
-  reused_chunk_embeddings, settings: [{name, axis, target_fps, dedup_threshold, chunking, frames_total,
-  frames_sampled, frames_kept, frames_kept_pct, chunks_per_video, encode_s_est, mean_pool: PROBE,
-  nextlevel: PROBE | null}]}`` (``axis`` = base | target_fps | dedup_threshold | chunking)
-- ``ablation_masking`` (RQ4): ``{videos: {train, val}, pretrain_epochs, model, mean_pool: PROBE,
-  nextlevel_untrained: PROBE, variants: [{name, masking, mask_ratio, loss, pretrain_seconds, cos_pred, cos_mean_baseline, cos_copy_neighbour,
-  cos_pred_standardized, cos_copy_neighbour_standardized, cos_gain_over_best_baseline, pred_std, effective_rank,
-  nextlevel: PROBE}]}``
-
-``PROBE`` = ``{top1, top1_order_dependent, top1_other}`` (val accuracy in [0, 1]); ``diagnostics`` has the RQ4
-cosine keys. ``nextlevel_untrained`` probes the pretraining's starting point (same seed and config, no training):
-the difference to ``nextlevel`` is what pretraining adds beyond the architecture (temporal pooling alone sees order). A disabled sweep saves ``{"disabled": true}`` (Kedro never saves ``None``); the report shows it,
-like a missing file, as "not run".
-"""
+"""Ablation nodes: the research-question sweeps of :mod:`nlv_kedro.studies` on a train/val subset (result
+schemas in the studies package docstring). A disabled sweep saves ``{"disabled": true}``."""
 
 from __future__ import annotations
-
-import logging
 
 import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import build_frame_encoder
 from nlv_kedro.encoders.config import EncodeConfig
-from nlv_kedro.pipelines.ablations.common import select_videos
-from nlv_kedro.pipelines.ablations.frame_sampling import frame_sampling_sweep
-from nlv_kedro.pipelines.ablations.models import encoder_sweep, masking_sweep
-from nlv_kedro.pipelines.ablations.params import AblationParams
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.studies.encoders import encoder_sweep
+from nlv_kedro.studies.frame_sampling import frame_sampling_sweep
+from nlv_kedro.studies.masking import masking_sweep
+from nlv_kedro.studies.params import AblationParams
+from nlv_kedro.studies.videos import select_videos
 from nlv_kedro.video.plan import PlanConfig
 from nlv_kedro.training.artifact import TopModelArtifact
-
-logger = logging.getLogger(__name__)
+from nlv_kedro.training.recipe import PretrainParams
 
 DISABLED = {"disabled": True}
 
 
 def select_ablation_videos(video_index: pd.DataFrame, chunk_plan: dict, chunk_embeddings: EmbeddingStore,
-                           params: AblationParams) -> pd.DataFrame:
-    """The seeded train/val subset every sweep uses (only videos that were planned and encoded)."""
+                           encode_report: dict, params: AblationParams) -> pd.DataFrame:
+    """The seeded train/val subset every sweep uses (only videos that were planned and encoded).
+
+    ``encode_report`` is read only to order this step after `encode`, which fills ``chunk_embeddings`` in place.
+    """
     available = set(chunk_plan) & set(chunk_embeddings.ids())
-    videos = select_videos(video_index, available, params.videos.train_per_class, params.videos.val_per_class,
-                           params.seed)
-    logger.info("ablations: %d train and %d val videos", (videos["split"] == "train").sum(),
-                (videos["split"] == "val").sum())
-    return videos
+    return select_videos(video_index, available, params.videos.train_per_class, params.videos.val_per_class,
+                         params.seed)
 
 
 def sweep_frame_sampling(videos: pd.DataFrame, chunk_embeddings: EmbeddingStore, top_model: TopModelArtifact,

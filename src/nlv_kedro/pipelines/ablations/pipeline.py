@@ -8,7 +8,8 @@ from .nodes import compare_frame_encoders, select_ablation_videos, sweep_frame_s
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(select_ablation_videos, ["video_index", "chunk_plan", "chunk_embeddings", "params:ablations"],
+            Node(select_ablation_videos, ["video_index", "chunk_plan", "chunk_embeddings", "encode_report",
+                                          "params:ablations"],
                  "ablation_videos", name="select_ablation_videos_node"),
             Node(sweep_frame_sampling,
                  ["ablation_videos", "chunk_embeddings", "top_model", "encode_report", "params:ingest.root",

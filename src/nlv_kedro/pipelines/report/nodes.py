@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.reporting.build import (
     plot_ablations,
     plot_data_overview,

@@ -9,7 +9,8 @@ from .nodes import export_best_params, plot_study, run_study
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(run_study, ["video_index", "chunk_embeddings", "params:pretrain", "params:tune"], "tune_summary",
+            Node(run_study, ["video_index", "chunk_embeddings", "encode_report", "params:pretrain",
+                                "params:tune"], "tune_summary",
                  name="run_study_node"),
             Node(export_best_params, "tune_summary", "best_params", name="export_best_params_node"),
             Node(plot_study, ["tune_summary", "params:tune"], "tune_plots", name="plot_study_node"),

@@ -1,27 +1,26 @@
-"""Typed parameters of the `ablations` pipeline (conf/base/parameters_ablations.yml; conf/full for the full sweep)."""
+"""Parameters of the ablation study: the `ablations` section of conf/base/parameters_ablations.yml (conf/full for
+the full sweep)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from nlv_kedro.pipelines.pretrain.params import ObjectiveParams, PretrainParams, deep_merge
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from nlv_kedro.config import Strict, deep_merge
+from nlv_kedro.training.objective import ObjectiveConfig
+from nlv_kedro.training.recipe import PretrainParams, check_override_keys
 
 
-class VideoSubset(_Strict):
+class VideoSubset(Strict):
     """Which videos every sweep uses: a seeded sample per class of the train and val splits (null = all)."""
 
     train_per_class: int | None = Field(4, ge=1)
     val_per_class: int | None = Field(4, ge=1)
 
 
-class FrameSamplingSweep(_Strict):
+class FrameSamplingSweep(Strict):
     """RQ2: each axis is varied alone around parameters_preprocess.yml (one-at-a-time, not a grid)."""
 
     enabled: bool = True
@@ -30,7 +29,7 @@ class FrameSamplingSweep(_Strict):
     chunking: list[Literal["fixed_count", "fixed_duration", "scene"]] = ["fixed_count", "fixed_duration", "scene"]
 
 
-class EncoderSweep(_Strict):
+class EncoderSweep(Strict):
     """RQ1: frame encoders compared on the preprocess plan, each with mean-pooling and a NextLevel model."""
 
     enabled: bool = True
@@ -40,7 +39,7 @@ class EncoderSweep(_Strict):
     throughput_frames: int = Field(16, ge=1, description="synthetic batch for the side-by-side forward frames/s")
 
 
-class MaskingVariant(_Strict):
+class MaskingVariant(Strict):
     """RQ4: one pretraining variant; ``objective`` overrides pretrain.objective (same keys)."""
 
     name: str
@@ -49,24 +48,39 @@ class MaskingVariant(_Strict):
     @field_validator("objective")
     @classmethod
     def _known_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        ObjectiveParams(**value)  # unknown keys or bad values fail here, naming the key
+        ObjectiveConfig(**value)  # unknown keys or bad values fail here, naming the key
         return value
 
 
-class MaskingSweep(_Strict):
+class MaskingSweep(Strict):
     enabled: bool = True
-    variants: list[MaskingVariant] = Field(min_length=1, default=[MaskingVariant(name="span 0.4 smooth_l1")])
+    variants: list[MaskingVariant] = Field(min_length=1, default_factory=lambda: [
+        MaskingVariant(name="span 0.25, smooth_l1", objective={"mask_ratio": 0.25}),
+        MaskingVariant(name="span 0.4, smooth_l1"),
+        MaskingVariant(name="span 0.6, smooth_l1", objective={"mask_ratio": 0.6}),
+        MaskingVariant(name="iid 0.15 (80/10/10), smooth_l1", objective={"masking": "iid", "mask_ratio": 0.15}),
+        MaskingVariant(name="span 0.4, cosine", objective={"loss": "cosine"}),
+        MaskingVariant(name="span 0.4, infonce", objective={"loss": "infonce"}),
+    ])
 
 
-class AblationParams(_Strict):
+class AblationParams(Strict):
     seed: int = 0
     videos: VideoSubset = VideoSubset()
     probe_c: float = Field(1.0, gt=0, description="logistic-regression C of every probe (fixed: no selection on val)")
     # Overrides of parameters_pretrain.yml for every model the sweeps pretrain (RQ1, RQ4), e.g. fewer epochs
-    pretrain: dict[str, Any] = {}
+    pretrain: dict[str, Any] = Field(default_factory=lambda: {
+        "model": {"d_model": 192, "n_layers": 2, "n_heads": 4, "head_hidden": 384},
+        "trainer": {"max_epochs": 10, "batch_size": 16, "devices": 1}})
     frame_sampling: FrameSamplingSweep = FrameSamplingSweep()
     encoders: EncoderSweep = EncoderSweep()
     masking: MaskingSweep = MaskingSweep()
+
+    @field_validator("pretrain")
+    @classmethod
+    def _known_pretrain_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_override_keys(value, "ablations.pretrain")
+        return value
 
     def pretrain_params(self, base: PretrainParams, objective: Mapping[str, Any] | None = None) -> PretrainParams:
         """``base`` with this sweep's overrides (and a variant's objective) merged over it, validated whole."""

@@ -1,9 +1,8 @@
-"""RQ1 (frame encoders) and RQ4 (masked embedding prediction) sweeps: short pretrainings, val probes.
+"""RQ1, frame encoders: which frozen encoder gives the best video vectors, and at what cost?
 
-RQ1 encodes the subset's planned chunks with every encoder (reusing ``chunk_embeddings`` for the encoder that
-made them), then compares mean-pooling with a NextLevel model pretrained on that encoder's vectors of the
-subset's train videos. RQ4 pretrains one model per masking/loss variant on the same train videos, and reads the
-collapse/shortcut diagnostics of its last validation (the subset's val videos) next to the probe accuracy.
+The subset's planned chunks are encoded with every encoder (reusing ``chunk_embeddings`` for the encoder that
+made them), then mean-pooling is compared with a NextLevel model pretrained on that encoder's vectors of the
+subset's train videos.
 """
 
 from __future__ import annotations
@@ -19,20 +18,15 @@ from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import build_frame_encoder
 from nlv_kedro.encoders.base import FrameEncoder
 from nlv_kedro.encoders.engine import pool_chunks
-from nlv_kedro.pipelines.ablations.common import (
-    diagnostics,
-    encode_frames,
-    nextlevel_vectors,
-    pretrain_short,
-    probe_on_val,
-    stored_frames,
-    temporal_pool_vectors,
-    untrained_model,
-)
-from nlv_kedro.pipelines.ablations.params import AblationParams, EncoderSweep
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
 from nlv_kedro.reporting.compute import count_flops, count_parameters
-from nlv_kedro.training.data import Sequences, load_sequences
+from nlv_kedro.studies.frames import encode_frames, stored_frames
+from nlv_kedro.studies.params import EncoderSweep
+from nlv_kedro.studies.pretraining import diagnostics, short_pretraining, untrained_model
+from nlv_kedro.studies.probe import mean_pool_vectors, probe_on_val, temporal_pool_vectors
+from nlv_kedro.studies.videos import split_sequences
+from nlv_kedro.training.artifact import pooled_vectors
+from nlv_kedro.training.data import Sequences
+from nlv_kedro.training.recipe import PretrainParams
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +82,29 @@ def _encoder_sequences(videos: pd.DataFrame, chunk_plan: dict, root: str, store:
     return Sequences(videos["video_id"].tolist(), vectors, times), info
 
 
-def _split(sequences: Sequences, videos: pd.DataFrame, split: str) -> Sequences:
-    keep = np.flatnonzero(videos["split"].to_numpy() == split)
-    return Sequences([sequences.ids[i] for i in keep], [sequences.vectors[i] for i in keep],
-                     [sequences.times[i] for i in keep])
+def _encoder_row(encoder: FrameEncoder, videos: pd.DataFrame, chunk_plan: dict, root: str, store: EmbeddingStore,
+                 pretrain: PretrainParams, sweep: EncoderSweep, probe_c: float, pooling: str, batch_size: int,
+                 num_workers: int) -> dict:
+    """Cost and val probes of one encoder: mean-pooling, temporal pooling, NextLevel trained and untrained."""
+    sequences, info = _encoder_sequences(videos, chunk_plan, root, store, encoder, sweep.frames_per_chunk,
+                                         pooling, batch_size, num_workers)
+    train = split_sequences(sequences, videos, "train")
+    artifact, history, seconds = short_pretraining(train, split_sequences(sequences, videos, "val"), pretrain,
+                                                   f"rq1 {encoder.name}")
+    frame = torch.zeros(1, 3, *encoder.input_size)
+    return {
+        "encoder": encoder.name, "available": True, "dim": encoder.dim, "input_size": list(encoder.input_size),
+        "params": count_parameters(encoder.module)["total"],
+        "flops_per_frame": count_flops(lambda: encoder.encode(frame)),
+        "forward_frames_per_s": round(_forward_frames_per_s(encoder, sweep.throughput_frames), 2), **info,
+        "pretrain_seconds": round(seconds, 2), "diagnostics": diagnostics(history["final"]),
+        "mean_pool": probe_on_val(mean_pool_vectors(sequences), videos, probe_c),
+        "temporal_pool": probe_on_val(temporal_pool_vectors(sequences, pretrain.model.pool_segments), videos,
+                                      probe_c),
+        "nextlevel": probe_on_val(pooled_vectors(artifact, sequences), videos, probe_c),
+        "nextlevel_untrained": probe_on_val(pooled_vectors(untrained_model(pretrain, train), sequences),
+                                            videos, probe_c),
+    }
 
 
 def encoder_sweep(videos: pd.DataFrame, chunk_plan: dict, root: str, store: EmbeddingStore,
@@ -106,52 +119,10 @@ def encoder_sweep(videos: pd.DataFrame, chunk_plan: dict, root: str, store: Embe
             logger.warning("RQ1: encoder %r is not available here (%s)", name, exc)
             rows.append({"encoder": name, "available": False, "error": str(exc)})
             continue
-        sequences, info = _encoder_sequences(videos, chunk_plan, root, store, encoder, sweep.frames_per_chunk,
-                                             pooling, batch_size, num_workers)
-        mean_pool = np.stack([v.mean(0) for v in sequences.vectors])
-        train = _split(sequences, videos, "train")
-        artifact, final, seconds = pretrain_short(train, _split(sequences, videos, "val"), pretrain,
-                                                  f"rq1 {encoder.name}")
-        frame = torch.zeros(1, 3, *encoder.input_size)
-        rows.append({
-            "encoder": encoder.name, "available": True, "dim": encoder.dim, "input_size": list(encoder.input_size),
-            "params": count_parameters(encoder.module)["total"],
-            "flops_per_frame": count_flops(lambda: encoder.encode(frame)),
-            "forward_frames_per_s": round(_forward_frames_per_s(encoder, sweep.throughput_frames), 2), **info,
-            "pretrain_seconds": round(seconds, 2), "diagnostics": diagnostics(final),
-            "mean_pool": probe_on_val(mean_pool, videos, probe_c),
-            "temporal_pool": probe_on_val(temporal_pool_vectors(sequences, pretrain.model.pool_segments), videos,
-                                          probe_c),
-            "nextlevel": probe_on_val(nextlevel_vectors(artifact, sequences), videos, probe_c),
-            "nextlevel_untrained": probe_on_val(nextlevel_vectors(untrained_model(pretrain, train), sequences),
-                                                videos, probe_c),
-        })
+        rows.append(_encoder_row(encoder, videos, chunk_plan, root, store, pretrain, sweep, probe_c, pooling,
+                                 batch_size, num_workers))
         logger.info("RQ1 %-20s mean-pool %.3f  nextlevel %.3f", encoder.name, rows[-1]["mean_pool"]["top1"],
                     rows[-1]["nextlevel"]["top1"])
     return {"videos": {s: int((videos["split"] == s).sum()) for s in ("train", "val")},
             "frames_per_chunk": sweep.frames_per_chunk, "pretrain_epochs": pretrain.trainer.max_epochs,
             "encoders": rows}
-
-
-def masking_sweep(videos: pd.DataFrame, store: EmbeddingStore, base: PretrainParams, params: AblationParams) -> dict:
-    """RQ4: one row per variant, with the masked-prediction cosine, its two baselines and the val probe."""
-    subset = load_sequences(store, videos["video_id"].tolist())
-    train, val = _split(subset, videos, "train"), _split(subset, videos, "val")
-    mean_pool = probe_on_val(np.stack([v.mean(0) for v in subset.vectors]), videos, params.probe_c)
-    untrained = probe_on_val(nextlevel_vectors(untrained_model(params.pretrain_params(base), train), subset), videos,
-                             params.probe_c)
-    rows = []
-    for variant in params.masking.variants:
-        pretrain = params.pretrain_params(base, variant.objective)
-        artifact, final, seconds = pretrain_short(train, val, pretrain, f"rq4 {variant.name}")
-        objective = pretrain.objective
-        rows.append({"name": variant.name, "masking": objective.masking, "mask_ratio": objective.mask_ratio,
-                     "loss": "+".join(objective.loss_weights) or objective.loss, "pretrain_seconds": round(seconds, 2),
-                     **diagnostics(final),
-                     "nextlevel": probe_on_val(nextlevel_vectors(artifact, subset), videos, params.probe_c)})
-        logger.info("RQ4 %-28s cos %.3f (copy %.3f)  probe %.3f", variant.name, rows[-1]["cos_pred"] or np.nan,
-                    rows[-1]["cos_copy_neighbour"] or np.nan, rows[-1]["nextlevel"]["top1"])
-    return {"videos": {"train": len(train), "val": len(val)},
-            "pretrain_epochs": params.pretrain_params(base).trainer.max_epochs,
-            "model": params.pretrain_params(base).model.model_dump(), "mean_pool": mean_pool,
-            "nextlevel_untrained": untrained, "variants": rows}

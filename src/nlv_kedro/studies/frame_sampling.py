@@ -19,15 +19,10 @@ import torch
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders.base import FrameEncoder
 from nlv_kedro.encoders.engine import pool_chunks
-from nlv_kedro.pipelines.ablations.common import (
-    encode_frames,
-    nextlevel_vectors,
-    probe_on_val,
-    stored_frames,
-    temporal_pool_vectors,
-)
-from nlv_kedro.pipelines.ablations.params import FrameSamplingSweep
-from nlv_kedro.training.artifact import TopModelArtifact
+from nlv_kedro.studies.frames import encode_frames, stored_frames
+from nlv_kedro.studies.params import FrameSamplingSweep
+from nlv_kedro.studies.probe import mean_pool_vectors, probe_on_val, temporal_pool_vectors
+from nlv_kedro.training.artifact import TopModelArtifact, pooled_vectors
 from nlv_kedro.training.data import Sequences
 from nlv_kedro.video.decode import decode_batch, open_reader, read_frames_pyav
 from nlv_kedro.video.plan import PlanConfig, VideoPlan, plan_from_thumbnails
@@ -41,11 +36,16 @@ def sweep_settings(base: PlanConfig, sweep: FrameSamplingSweep) -> list[tuple[st
     settings, seen = [("base", base)], {base}
     for axis in ("target_fps", "dedup_threshold", "chunking"):
         for value in getattr(sweep, axis):
-            config = base.model_copy(update={axis: value})
+            config = _with(base, axis, value)
             if config not in seen:
                 settings.append((axis, config))
                 seen.add(config)
     return settings
+
+
+def _with(config: PlanConfig, axis: str, value: object) -> PlanConfig:
+    """``config`` with one field changed, validated again."""
+    return PlanConfig.model_validate({**config.model_dump(), axis: value})
 
 
 def setting_name(config: PlanConfig) -> str:
@@ -80,6 +80,31 @@ def _chunk_sequences(videos: pd.DataFrame, plans: dict[str, VideoPlan], frames: 
     return Sequences(videos["video_id"].tolist(), vectors, times)
 
 
+def _setting_row(axis: str, config: PlanConfig, video_plans: dict[str, VideoPlan], usable: pd.DataFrame,
+                 cache: dict[str, dict[int, np.ndarray]], pooling: str, top_model: TopModelArtifact,
+                 compatible: bool, per_frame_s: float | None, probe_c: float) -> dict:
+    """Frames kept, estimated encode time and the val probes of one setting (NextLevel: None when the top model
+    was trained on another encoder's vectors)."""
+    chosen = [video_plans[v] for v in usable["video_id"]]
+    total, kept = sum(p.n_frames_total for p in chosen), sum(p.n_kept for p in chosen)
+    sequences = _chunk_sequences(usable, video_plans, cache, pooling)
+    temporal = temporal_pool_vectors(sequences, top_model.config.pool_segments)
+    nextlevel = probe_on_val(pooled_vectors(top_model, sequences), usable, probe_c) if compatible else None
+    row = {
+        "name": setting_name(config), "axis": axis, "target_fps": config.target_fps,
+        "dedup_threshold": config.dedup_threshold, "chunking": config.chunking,
+        "frames_total": int(total), "frames_sampled": int(sum(p.n_sampled for p in chosen)),
+        "frames_kept": int(kept), "frames_kept_pct": 100.0 * kept / max(total, 1),
+        "chunks_per_video": float(np.mean([p.n_chunks for p in chosen])),
+        "encode_s_est": None if per_frame_s is None else kept * per_frame_s,
+        "mean_pool": probe_on_val(mean_pool_vectors(sequences), usable, probe_c),
+        "temporal_pool": probe_on_val(temporal, usable, probe_c), "nextlevel": nextlevel,
+    }
+    logger.info("RQ2 %-40s kept %5.1f%%  mean-pool %.3f  nextlevel %s", row["name"], row["frames_kept_pct"],
+                row["mean_pool"]["top1"], f"{nextlevel['top1']:.3f}" if nextlevel else "-")
+    return row
+
+
 def frame_sampling_sweep(videos: pd.DataFrame, root: str, store: EmbeddingStore, top_model: TopModelArtifact,
                          encoder: FrameEncoder, base: PlanConfig, sweep: FrameSamplingSweep, probe_c: float,
                          pooling: str, batch_size: int, num_workers: int,
@@ -106,27 +131,8 @@ def frame_sampling_sweep(videos: pd.DataFrame, root: str, store: EmbeddingStore,
     compatible = encoder.fingerprint() in top_model.info.get("encoder_fingerprints", [encoder.fingerprint()])
     if not compatible:
         logger.warning("RQ2: top_model was trained on another encoder's vectors; NextLevel accuracy is left out")
-    rows = []
-    for (axis, config), video_plans in zip(settings, plans):
-        chosen = [video_plans[v] for v in usable["video_id"]]
-        total, kept = sum(p.n_frames_total for p in chosen), sum(p.n_kept for p in chosen)
-        sequences = _chunk_sequences(usable, video_plans, cache, pooling)
-        mean_pool = np.stack([v.mean(0) for v in sequences.vectors])
-        temporal = temporal_pool_vectors(sequences, top_model.config.pool_segments)
-        nextlevel = probe_on_val(nextlevel_vectors(top_model, sequences), usable, probe_c) if compatible else None
-        rows.append({
-            "name": setting_name(config), "axis": axis, "target_fps": config.target_fps,
-            "dedup_threshold": config.dedup_threshold, "chunking": config.chunking,
-            "frames_total": int(total), "frames_sampled": int(sum(p.n_sampled for p in chosen)),
-            "frames_kept": int(kept), "frames_kept_pct": 100.0 * kept / max(total, 1),
-            "chunks_per_video": float(np.mean([p.n_chunks for p in chosen])),
-            "encode_s_est": None if per_frame_s is None else kept * per_frame_s,
-            "mean_pool": probe_on_val(mean_pool, usable, probe_c),
-            "temporal_pool": probe_on_val(temporal, usable, probe_c), "nextlevel": nextlevel,
-        })
-        logger.info("RQ2 %-40s kept %5.1f%%  mean-pool %.3f  nextlevel %s", rows[-1]["name"],
-                    rows[-1]["frames_kept_pct"], rows[-1]["mean_pool"]["top1"],
-                    f"{nextlevel['top1']:.3f}" if nextlevel else "-")
+    rows = [_setting_row(axis, config, video_plans, usable, cache, pooling, top_model, compatible, per_frame_s,
+                         probe_c) for (axis, config), video_plans in zip(settings, plans)]
     return {"encoder": encoder.name, "videos": {"train": int((usable["split"] == "train").sum()),
                                                 "val": int((usable["split"] == "val").sum())},
             "frames_encoded": int(n_encoded), "encode_seconds": round(seconds, 2),
