@@ -137,7 +137,8 @@ def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: Nex
     logger.info("NextLevel top model: %s trainable parameters", f"{n_params:,}")
     module = MaskedEmbeddingModule(network, objective, optim, torch.from_numpy(standardizer.mean),
                                    torch.from_numpy(standardizer.std), torch.from_numpy(fitted.mean), tc.seed)
-    data = SequenceDataModule(train, val, standardizer, tc.batch_size, tc.max_train_chunks, tc.num_workers)
+    data = SequenceDataModule(train, val, standardizer, tc.batch_size, tc.max_train_chunks, tc.num_workers,
+                              objective=objective, seed=tc.seed)
     history = HistoryCallback()
     checkpoint_dir = Path(tc.checkpoint_dir)
     all_callbacks: list[Callback] = [history, ModelCheckpoint(dirpath=checkpoint_dir, save_last=True, save_top_k=0),
