@@ -42,6 +42,14 @@ def test_optional_datasets_are_the_library_ones_and_write_the_same_bytes(tmp_pat
     assert js.load() == data  # a failed save left the old file whole
 
 
+def test_versioned_optional_dataset_is_missing_until_saved(tmp_path: Path) -> None:
+    catalog = DataCatalog.from_config({"s": {"type": "nlv_kedro.datasets.optional_json.OptionalJSONDataset",
+                                             "filepath": str(tmp_path / "s.json"), "versioned": True}})
+    assert catalog.load("s") is None
+    catalog.save("s", [1, 2])
+    assert catalog.load("s") == [1, 2] and len(list((tmp_path / "s.json").iterdir())) == 1
+
+
 def test_catalog_entries_build_from_yaml_with_save_args(tmp_path: Path) -> None:
     catalog = DataCatalog.from_config(
         {

@@ -41,7 +41,10 @@ class OptionalFileMixin(AtomicSaveMixin):
     MISSING: Any = None
 
     def load(self) -> Any:
-        path = get_filepath_str(self._get_load_path(), self._protocol)  # type: ignore[attr-defined]
+        try:
+            path = get_filepath_str(self._get_load_path(), self._protocol)  # type: ignore[attr-defined]
+        except DatasetError:  # a versioned dataset with no version saved yet
+            return copy.deepcopy(self.MISSING)
         if not self._fs.exists(path):  # type: ignore[attr-defined]
             return copy.deepcopy(self.MISSING)
         try:
