@@ -13,7 +13,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export HF_HUB_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test venv demo-data viz bench clean-data
+.PHONY: run test test-fast venv demo-data viz bench clean-data
 
 venv:
 	@if [ "$$(cat $(STAMP) 2>/dev/null)" != "$(REQ_HASH)" ]; then \
@@ -37,6 +37,10 @@ run: demo-data
 
 test: venv
 	$(VENV)/bin/python -m pytest
+
+# The inner loop: everything but the end-to-end Kedro runs and other tests marked slow.
+test-fast: venv
+	$(VENV)/bin/python -m pytest -m "not slow"
 
 viz: venv
 	$(VENV)/bin/kedro viz run --no-browser --host 127.0.0.1

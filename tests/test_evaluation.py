@@ -131,6 +131,14 @@ def test_topk_accuracy_hand_made() -> None:
     assert topk_accuracy(scores, y, classes, 5) == pytest.approx(1.0)  # clipped to 3 classes
 
 
+def test_topk_accuracy_ties_go_to_first_class_and_unknown_labels_miss() -> None:
+    ties = np.zeros((4, 4))
+    assert topk_accuracy(ties, np.array([0, 1, 2, 3]), np.arange(4), 1) == 0.25  # only class 0 is "top"
+    assert topk_accuracy(ties, np.array([0, 1, 2, 3]), np.arange(4), 2) == 0.5  # classes 0 and 1
+    unsorted = np.array([[0.1, 0.9], [0.8, 0.2], [0.5, 0.5]])
+    assert topk_accuracy(unsorted, np.array(["b", "b", "q"]), np.array(["b", "a"]), 1) == pytest.approx(1 / 3)
+
+
 def _blobs(n_per_class: int, seed: int, n_classes: int = 4, dim: int = 10) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centers = np.random.default_rng(123).normal(scale=4.0, size=(n_classes, dim))

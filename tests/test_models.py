@@ -364,6 +364,9 @@ def test_module_with_order_term_trains_the_projector() -> None:
     lengths = torch.tensor([6, 4, 5])
     batch = {"x": torch.randn(3, 6, d), "times": torch.arange(6.0).repeat(3, 1)[..., None].repeat(1, 1, 2),
              "padding_mask": padding_from(lengths), "lengths": lengths}
+    g = torch.Generator().manual_seed(0)  # the masks a MaskCollator would add: the main view and two order views
+    batch["mask"] = span_mask(lengths, 0.4, generator=g)
+    batch["order_masks"] = torch.stack([span_mask(lengths, 0.4, generator=g) for _ in range(2)])
     loss, parts, _, _ = module.model_step(batch)
     assert {"order", "order_acc"} <= set(parts) and torch.isfinite(loss)
     loss.backward()

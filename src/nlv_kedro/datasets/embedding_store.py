@@ -3,6 +3,10 @@
 The encode step is the long one, so it writes each video as soon as it is encoded; killing the run
 leaves only whole files, and the next run skips every video whose stored fingerprint still matches.
 Never pickle: tensors go in safetensors, and the small metadata (strings) in its header.
+
+Why not kedro's ``PartitionedDataset``: encode writes one video at a time from inside a node (resumability),
+while ``PartitionedDataset`` saves only when the node returns; skip-if-current must read one header
+(``metadata``) without loading tensors, which its load-callables cannot; and many nodes read a few ids lazily.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""A YAML dataset whose absence is a value: loading a missing file returns ``None``.
+"""kedro-datasets' ``YAMLDataset`` whose absence is a value: loading a missing file returns ``None``.
 
 Used for `best_params`, the output of the optional `tune` pipeline that `pretrain` reads: pretraining
-must keep working when no study has run. Reads use ``yaml.safe_load`` (plain data only); writes are atomic.
+must keep working when no study has run. Reads use ``yaml.safe_load`` (the library's), writes
+``yaml.safe_dump`` (plain data only), atomically.
 """
 
 from __future__ import annotations
@@ -9,20 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from kedro_datasets.yaml import YAMLDataset
 
-from nlv_kedro.datasets.optional_json import OptionalFileDataset
+from nlv_kedro.datasets.optional import OptionalFileMixin
 
 
-class OptionalYAMLDataset(OptionalFileDataset):
+class OptionalYAMLDataset(OptionalFileMixin, YAMLDataset):
     """YAML file <-> plain Python data; a missing file loads as ``None`` instead of failing the run."""
 
     FORMAT = "YAML"
+    DEFAULT_SAVE_ARGS: dict[str, Any] = {"default_flow_style": False, "sort_keys": True}
 
-    def _parse(self, text: str) -> Any:
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(str(exc)) from exc
-
-    def _dump(self, data: Any) -> str:
-        return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+    def _dump(self, data: Any) -> bytes:
+        return yaml.safe_dump(data, **self._save_args).encode("utf-8")

@@ -1,39 +1,39 @@
-"""A Kedro dataset for a dict of named arrays plus string metadata, stored as one safetensors file."""
+"""kedro-datasets' (experimental) ``SafetensorsDataset`` plus the header's string metadata, saved atomically."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import json
+from kedro.io import DatasetError
+from kedro.io.core import get_filepath_str
+from kedro_datasets_experimental.safetensors import SafetensorsDataset as _LibrarySafetensorsDataset
+from safetensors.numpy import load, save
 
-from kedro.io import AbstractDataset, DatasetError
-from safetensors import safe_open
-from safetensors.numpy import load_file, save
-
-from nlv_kedro.datasets.atomic import atomic_write_bytes
+from nlv_kedro.datasets.optional import AtomicSaveMixin
 
 
-class SafetensorsDataset(AbstractDataset[dict, dict]):
-    """``{"tensors": {name: ndarray}, "metadata": {key: str}}`` <-> one safetensors file (no pickle)."""
+def header_metadata(raw: bytes) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors file's JSON header (an 8-byte little-endian length, then JSON)."""
+    length = int.from_bytes(raw[:8], "little")
+    return dict(json.loads(raw[8 : 8 + length]).get("__metadata__") or {})
 
-    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filepath = Path(filepath)
-        self.metadata = metadata
 
-    def load(self) -> dict:
-        if not self._filepath.is_file():
-            raise DatasetError(f"{self._filepath} does not exist: run the pipeline that produces it")
-        with safe_open(str(self._filepath), framework="numpy") as handle:
-            meta = dict(handle.metadata() or {})
-        return {"tensors": load_file(str(self._filepath)), "metadata": meta}
+class SafetensorsDataset(AtomicSaveMixin, _LibrarySafetensorsDataset):
+    """``{"tensors": {name: ndarray}, "metadata": {key: str}}`` <-> one safetensors file (numpy, no pickle).
 
-    def save(self, data: dict) -> None:
+    The library's dataset round-trips the tensors only; the project also keeps provenance in the header.
+    """
+
+    def load(self) -> dict:  # type: ignore[override]
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        if not self._fs.exists(path):
+            raise DatasetError(f"{path} does not exist: run the pipeline that produces it")
+        with self._fs.open(path, mode="rb") as handle:
+            raw = handle.read()
+        return {"tensors": load(raw), "metadata": header_metadata(raw)}
+
+    def save(self, data: dict) -> None:  # type: ignore[override]
         tensors, meta = data.get("tensors"), data.get("metadata", {})
         if not isinstance(tensors, dict) or not all(isinstance(v, str) for v in meta.values()):
             raise DatasetError(f"{self._filepath}: expected {{'tensors': dict, 'metadata': dict[str, str]}}")
-        atomic_write_bytes(self._filepath, save(tensors, metadata=meta))
+        self._write_bytes(save(tensors, metadata=meta))
 
-    def _exists(self) -> bool:
-        return self._filepath.is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
 
 
 def purity(labels_true: np.ndarray, labels_pred: np.ndarray) -> float:
@@ -17,11 +18,8 @@ def purity(labels_true: np.ndarray, labels_pred: np.ndarray) -> float:
         raise ValueError(f"labels must be 1-D and aligned; got {labels_true.shape} and {labels_pred.shape}")
     if labels_true.size == 0:
         raise ValueError("purity of an empty labelling is undefined")
-    _, t = np.unique(labels_true, return_inverse=True)
-    _, p = np.unique(labels_pred, return_inverse=True)
-    contingency = np.zeros((p.max() + 1, t.max() + 1), dtype=np.int64)  # (clusters, classes)
-    np.add.at(contingency, (p, t), 1)
-    return float(contingency.max(axis=1).sum() / labels_true.size)
+    contingency = contingency_matrix(labels_true, labels_pred)  # (classes, clusters)
+    return float(contingency.max(axis=0).sum() / labels_true.size)
 
 
 def cluster_metrics(x: np.ndarray, labels: np.ndarray, seed: int = 0, n_init: int = 10) -> dict[str, float]:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, top_k_accuracy_score
+from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -89,15 +91,24 @@ def fit_probe(
     if val_x is None or val_y is None or len(val_y) == 0:
         logger.info("empty validation split: fitting the probe with C=1.0")
         return _fit(1.0, train_x, train_y, max_iter), 1.0
-    best: tuple[float, float, Pipeline] | None = None  # (val accuracy, C, model)
-    for c in sorted(float(c) for c in c_grid):
-        model = _fit(c, train_x, train_y, max_iter)
-        acc = float(np.mean(model.predict(np.asarray(val_x)) == np.asarray(val_y)))
-        if best is None or acc > best[0]:
-            best = (acc, c, model)
-    assert best is not None
-    logger.debug("probe: chose C=%g (val accuracy %.4f)", best[1], best[0])
-    return best[2], best[1]
+    val_x, val_y = np.asarray(val_x, dtype=train_x.dtype), np.asarray(val_y)
+    # One predefined split: fit on the train rows (fold -1), score on the val rows (fold 0). GridSearchCV ranks
+    # ties by grid order, so the ascending grid keeps "ties go to the smaller C".
+    split = PredefinedSplit(np.r_[np.full(len(train_y), -1), np.zeros(len(val_y), dtype=np.int64)])
+    search = GridSearchCV(
+        _make_probe(1.0, max_iter),
+        {"logreg__C": sorted(float(c) for c in c_grid)},
+        scoring="accuracy",
+        cv=split,
+        refit=False,  # refitting would train on train + val; the probe is trained on the train split only
+        error_score="raise",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # reported for the chosen C by _fit below
+        search.fit(np.concatenate([train_x, val_x]), np.concatenate([train_y, val_y]))
+    best_c = float(search.best_params_["logreg__C"])
+    logger.debug("probe: chose C=%g (val accuracy %.4f)", best_c, search.best_score_)
+    return _fit(best_c, train_x, train_y, max_iter), best_c
 
 
 def topk_accuracy(scores: np.ndarray, y_true: np.ndarray, classes: np.ndarray, k: int) -> float:
@@ -115,10 +126,22 @@ def topk_accuracy(scores: np.ndarray, y_true: np.ndarray, classes: np.ndarray, k
         raise ValueError(f"k must be >= 1, got {k}")
     if len(y_true) == 0:
         return float("nan")
-    k = min(k, len(classes))
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]  # (N, k)
-    hits = (classes[top] == y_true[:, None]).any(axis=1)
-    return float(hits.mean())
+    known = np.isin(y_true, classes)
+    n_classes = len(classes)
+    if not known.any():
+        return 0.0
+    scores, y_true = scores[known], y_true[known]
+    if k >= n_classes:
+        hits = float(known.sum())
+    elif k == 1:  # argmax takes the first of tied columns, as the stable top-k order below does
+        hits = accuracy_score(y_true, classes[np.argmax(scores, axis=1)], normalize=False)
+    else:
+        # sklearn breaks ties towards the *last* column, so reverse the columns (labels 0..C-1 stay sorted) to
+        # keep ties going to the first class in ``classes``.
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        y_rev = n_classes - 1 - np.array([index[c] for c in y_true.tolist()])
+        hits = top_k_accuracy_score(y_rev, scores[:, ::-1], k=k, labels=np.arange(n_classes), normalize=False)
+    return float(hits) / len(known)
 
 
 def evaluate_probe(

@@ -35,6 +35,15 @@ def _t_max(lengths: Tensor) -> int:
     return int(lengths.max()) if lengths.numel() else 0
 
 
+def _draw_spans(lengths: Tensor, n: int, p: float, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+    """``n`` spans per video: uniform starts in [0, L) and geometric lengths with success prob ``p``.  # (B, n) x2"""
+    u = torch.rand(lengths.numel(), n, 2, generator=generator, dtype=torch.float64)  # (B, n, [start, span])
+    starts = torch.minimum((u[..., 0] * lengths.unsqueeze(1)).long(), (lengths - 1).clamp_min(0).unsqueeze(1))
+    if p >= 1.0:
+        return starts, torch.ones_like(starts)
+    return starts, 1 + (torch.log1p(-u[..., 1]) / math.log1p(-p)).long()
+
+
 def span_mask(
     lengths: Tensor, ratio: float, mean_span: float = 3.0, generator: torch.Generator | None = None
 ) -> Tensor:
@@ -43,34 +52,28 @@ def span_mask(
     Neighbouring chunks are near-duplicates, so i.i.d. masking is solvable by copying a neighbour;
     spans force the model to use longer context. Span lengths are geometric with mean ``mean_span``
     (>= 1); starts are uniform; overlapping or adjacent spans merge; the last span is cut to hit k.
+    Vectorized over the batch: spans are painted in draw order and a position's fill order is (first
+    span covering it, time), so keeping the first k positions in that order cuts only the last span.
     """
     _check(lengths, ratio)
     if mean_span < 1.0:
         raise ValueError(f"mean_span must be >= 1, got {mean_span!r}")
     device, lengths = lengths.device, lengths.cpu().long()
     B, T = lengths.numel(), _t_max(lengths)
-    mask = torch.zeros(B, T, dtype=torch.bool)
-    k_all = _num_masked(lengths, ratio)
-    p = 1.0 / mean_span
-    for b in range(B):
-        L, k = int(lengths[b]), int(k_all[b])
-        row = [False] * L
-        count = 0
-        while count < k:
-            draws = torch.rand(32, 2, generator=generator, dtype=torch.float64).tolist()  # (starts, spans)
-            for u_start, u_span in draws:
-                start = min(int(u_start * L), L - 1)
-                span = 1 if p >= 1.0 else 1 + int(math.log1p(-u_span) / math.log1p(-p))
-                for t in range(start, min(start + span, L)):
-                    if not row[t]:
-                        row[t] = True
-                        count += 1
-                        if count == k:
-                            break
-                if count == k:
-                    break
-        mask[b, :L] = torch.tensor(row, dtype=torch.bool)
-    assert int(mask.sum()) == int(k_all.sum())
+    k = _num_masked(lengths, ratio)  # (B,)
+    t = torch.arange(T)
+    first = torch.full((B, T), torch.iinfo(torch.long).max)  # (B, T) index of the first span covering t
+    n_drawn, n_new = 0, max(8, int(math.ceil(float(k.max()) / mean_span)) * 2) if B else 0
+    while B and T and bool(((first < n_drawn).sum(1) < k).any()):
+        starts, spans = _draw_spans(lengths, n_new, 1.0 / mean_span, generator)  # (B, S)
+        cover = (t >= starts.unsqueeze(-1)) & (t < (starts + spans).clamp(max=lengths.unsqueeze(1)).unsqueeze(-1))
+        hit = torch.where(cover.any(1), cover.long().argmax(1) + n_drawn, first)  # (B, T) first new span
+        first = torch.minimum(first, hit)
+        n_drawn += n_new
+    order = torch.where(first < n_drawn, first * max(T, 1) + t, torch.iinfo(torch.long).max)  # (B, T) fill order
+    mask = order.argsort(dim=1, stable=True).argsort(dim=1) < k.unsqueeze(1)
+    mask &= first < n_drawn
+    assert int(mask.sum()) == int(k.sum())
     return mask.to(device)
 
 

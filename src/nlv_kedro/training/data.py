@@ -1,4 +1,4 @@
-"""Chunk-embedding sequences for training: loading from the store, standardization, padding, DataModule."""
+"""Chunk-embedding sequences for training: loading from the store, standardization, padding, masks, DataModule."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from dataclasses import dataclass
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, get_worker_info
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.models.masking import bert_corruption, iid_mask, span_mask
+from nlv_kedro.training.objective import ObjectiveConfig
 
 
 @dataclass
@@ -98,22 +100,83 @@ def collate_sequences(batch: list[tuple[torch.Tensor, torch.Tensor, int]]) -> di
     return {"x": x, "times": times, "padding_mask": padding_mask, "lengths": lengths, "index": index}
 
 
+class MaskCollator:
+    """Pads a batch (:func:`collate_sequences`) and draws its masks there, in the loader, vectorized over videos.
+
+    Adds ``mask`` (B, T) bool = positions scored by the loss; with ``iid`` masking also ``x_in`` (the 80/10/10
+    corrupted input) and ``mask_positions`` (where [MASK] goes in); with ``order_weight > 0`` also
+    ``order_masks`` (2, B, T), the masks of the time-reversal contrast's two extra views. Randomness: its own generator,
+    seeded with ``seed`` (+ the DDP rank), or with the worker's seed inside a DataLoader worker (torch gives
+    each worker a different, reproducible one). ``fixed`` (validation) reseeds per batch from ``seed`` and the
+    batch's first row, so an unshuffled loader sees the same masks every epoch.
+    """
+
+    def __init__(self, objective: ObjectiveConfig, seed: int, fixed: bool = False) -> None:
+        self.objective, self.seed, self.fixed = objective, seed, fixed
+        self._generator = torch.Generator()
+        self._seeded_for: int | None = None  # the seed the generator was last (re)started from
+
+    def _rng(self, index: torch.Tensor) -> torch.Generator:
+        if self.fixed:
+            return self._generator.manual_seed(self.seed * 1_000_003 + int(index[0]))
+        worker = get_worker_info()
+        seed = worker.seed if worker is not None else self.seed + 7919 * _rank()
+        if seed != self._seeded_for:
+            self._generator.manual_seed(seed)
+            self._seeded_for = seed
+        return self._generator
+
+    def _mask(self, lengths: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        obj = self.objective
+        if obj.masking == "span":
+            return span_mask(lengths, obj.mask_ratio, mean_span=obj.mean_span, generator=generator)
+        return iid_mask(lengths, obj.mask_ratio, generator=generator)
+
+    def __call__(self, items: list[tuple[torch.Tensor, torch.Tensor, int]]) -> dict[str, torch.Tensor]:
+        batch = collate_sequences(items)
+        generator, lengths = self._rng(batch["index"]), batch["lengths"]
+        batch["mask"] = self._mask(lengths, generator)  # (B, T)
+        if self.objective.masking == "iid":
+            obj = self.objective
+            batch["x_in"], batch["mask_positions"] = bert_corruption(
+                batch["x"], batch["mask"], lengths, obj.p_mask, obj.p_random, generator)
+        if self.objective.order_weight > 0:
+            batch["order_masks"] = torch.stack([self._mask(lengths, generator) for _ in range(2)])  # (2, B, T)
+        return batch
+
+
+def _rank() -> int:
+    dist = torch.distributed
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
 class SequenceDataModule(L.LightningDataModule):
-    """Train/val loaders over pre-loaded sequences (a few MB even for thousands of videos)."""
+    """Train/val loaders over pre-loaded sequences (a few MB even for thousands of videos). With an
+    ``objective`` the loaders' collators draw the pretraining masks (:class:`MaskCollator`); without one
+    they only pad."""
 
     def __init__(self, train: Sequences, val: Sequences, standardizer: Standardizer, batch_size: int,
-                 max_len: int, num_workers: int = 0) -> None:
+                 max_len: int, num_workers: int = 0, objective: ObjectiveConfig | None = None,
+                 seed: int = 0) -> None:
         super().__init__()
         self.train, self.val, self.standardizer = train, val, standardizer
         self.batch_size, self.max_len, self.num_workers = batch_size, max_len, num_workers
+        self.objective, self.seed = objective, seed
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(SequenceDataset(self.train, self.standardizer, self.max_len, True), shuffle=True)
+        dataset = SequenceDataset(self.train, self.standardizer, self.max_len, True)
+        return self._loader(dataset, shuffle=True, collate=self._collator(fixed=False))
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(SequenceDataset(self.val, self.standardizer, self.max_len, False), shuffle=False)
+        dataset = SequenceDataset(self.val, self.standardizer, self.max_len, False)
+        return self._loader(dataset, shuffle=False, collate=self._collator(fixed=True))
 
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, collate_fn=collate_sequences,
+    def _collator(self, fixed: bool):  # noqa: ANN202 - a collate function
+        if self.objective is None:
+            return collate_sequences
+        return MaskCollator(self.objective, self.seed, fixed=fixed)
+
+    def _loader(self, dataset: Dataset, shuffle: bool, collate) -> DataLoader:  # noqa: ANN001
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, collate_fn=collate,
                           num_workers=self.num_workers, pin_memory=torch.cuda.is_available(),
                           persistent_workers=self.num_workers > 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,10 +13,12 @@ import mlflow
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.strategies import FSDPStrategy, StrategyRegistry
 from pydantic import Field
 
 from nlv_kedro.config import Strict
+from nlv_kedro.datasets.atomic import atomic_write_bytes
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import SequenceDataModule, Sequences, Standardizer
@@ -49,7 +52,10 @@ class TrainerConfig(Strict):
 
 
 class HistoryCallback(Callback):
-    """Per-epoch copies of the logged metrics (train and val), returned to Kedro as a dataset."""
+    """Per-epoch copies of the logged metrics (train and val), returned to Kedro as a dataset.
+
+    Stateful: Lightning stores it in every checkpoint, so a resumed run continues the same history.
+    """
 
     def __init__(self) -> None:
         self.epochs: list[dict[str, float]] = []
@@ -59,6 +65,64 @@ class HistoryCallback(Callback):
             return
         row = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
         self.epochs.append({"epoch": trainer.current_epoch, **row})
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.epochs = list(state_dict.get("epochs", []))
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints written like every other artifact: temp file in the same folder, then rename (mode 0644).
+
+    Lightning's own local write goes through an fsspec transaction whose temp file lives in the system temp
+    folder and is moved (a copy across filesystems), so a kill mid-write could leave a torn ``last.ckpt``.
+    """
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        atomic_write_bytes(path, buffer.getvalue())
+
+
+def last_checkpoint(checkpoint_dir: Path) -> ModelCheckpoint:
+    """Writes ``last.ckpt`` at the end of every training epoch (after validation), overwriting it in place.
+
+    ``ModelCheckpoint(save_top_k=0, save_last=True)`` only writes ``last.ckpt`` when training ends (Lightning
+    2.6 saves "last" only in a step where a top-k file was saved), so a killed run had nothing to resume
+    from. A top-1 checkpoint without a monitor named "last" is exactly "the latest epoch"; no version
+    counter, so a resumed run overwrites ``last.ckpt`` instead of writing ``last-v1.ckpt``.
+    """
+    return ModelCheckpoint(dirpath=checkpoint_dir, filename="last", monitor=None, save_top_k=1, save_last=False,
+                           every_n_epochs=1, save_on_train_epoch_end=True, enable_version_counter=False)
+
+
+def resume_path(tc: TrainerConfig) -> str | None:
+    """``last.ckpt`` when resuming and it exists. Fails fast, before any training, when the checkpoint has
+    already trained more epochs than ``max_epochs`` (Lightning would silently train nothing)."""
+    last = Path(tc.checkpoint_dir) / "last.ckpt"
+    if not tc.resume:
+        return None
+    if not last.is_file():
+        logger.info("pretrain.trainer.resume is on but %s does not exist: starting from scratch", last)
+        return None
+    done = epochs_completed(last)
+    if done > tc.max_epochs:
+        raise ValueError(
+            f"cannot resume: {last} has already trained {done} epochs, more than "
+            f"pretrain.trainer.max_epochs={tc.max_epochs}; raise max_epochs above {done} to train further, "
+            "or set pretrain.trainer.resume: false to start over")
+    return str(last)
+
+
+def epochs_completed(path: Path) -> int:
+    """Finished epochs in a checkpoint, from the stored history (else Lightning's epoch counter)."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    states = checkpoint.get("callbacks", {})
+    history = next((v["epochs"] for k, v in states.items() if k.startswith("HistoryCallback") and v.get("epochs")),
+                   None)
+    return int(history[-1]["epoch"]) + 1 if history else int(checkpoint.get("epoch", 0))
 
 
 def resolve_precision(precision: str) -> str:
@@ -140,20 +204,17 @@ def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: Nex
     logger.info("NextLevel top model: %s trainable parameters", f"{n_params:,}")
     module = MaskedEmbeddingModule(network, objective, optim, torch.from_numpy(standardizer.mean),
                                    torch.from_numpy(standardizer.std), torch.from_numpy(fitted.mean), tc.seed)
-    data = SequenceDataModule(train, val, standardizer, tc.batch_size, tc.max_train_chunks, tc.num_workers)
+    data = SequenceDataModule(train, val, standardizer, tc.batch_size, tc.max_train_chunks, tc.num_workers,
+                              objective=objective, seed=tc.seed)
     history = HistoryCallback()
-    checkpoint_dir = Path(tc.checkpoint_dir)
-    all_callbacks: list[Callback] = [history, ModelCheckpoint(dirpath=checkpoint_dir, save_last=True, save_top_k=0),
-                                     *callbacks]
+    all_callbacks: list[Callback] = [history, last_checkpoint(Path(tc.checkpoint_dir)), *callbacks]
     if tc.early_stopping_patience:
         all_callbacks.append(EarlyStopping("val/loss", patience=tc.early_stopping_patience))
     if is_fsdp(tc.strategy) and tc.gradient_clip_val:
         all_callbacks.append(FSDPGradientClip(tc.gradient_clip_val))
-    trainer = L.Trainer(**trainer_kwargs(tc), logger=mlflow_logger(), callbacks=all_callbacks)
-    last = checkpoint_dir / "last.ckpt"
-    ckpt_path = str(last) if tc.resume and last.is_file() else None
-    if tc.resume and ckpt_path is None:
-        logger.info("pretrain.trainer.resume is on but %s does not exist: starting from scratch", last)
+    plugins = [] if is_fsdp(tc.strategy) else [AtomicCheckpointIO()]  # FSDP writes its own (sharded) checkpoints
+    trainer = L.Trainer(**trainer_kwargs(tc), logger=mlflow_logger(), callbacks=all_callbacks, plugins=plugins)
+    ckpt_path = resume_path(tc)
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
     final = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
     artifact = TopModelArtifact(network_config, final_state_dict(trainer, network),

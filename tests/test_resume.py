@@ -1,0 +1,90 @@
+"""Resumable pretraining: kill a real run after its first last.ckpt, resume it, and find the history intact."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.pipelines.pretrain.nodes import pretrain_top_model
+from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.fit import epochs_completed
+
+CHILD = """
+import sys
+from tests.test_resume import corpus_at, params_at
+index, store = corpus_at(sys.argv[1])
+from nlv_kedro.pipelines.pretrain.nodes import pretrain_top_model
+pretrain_top_model(index, store, params_at(sys.argv[1], max_epochs=500))
+"""
+
+
+def corpus_at(root: str) -> tuple[pd.DataFrame, EmbeddingStore]:
+    rng = np.random.default_rng(0)
+    store, rows = EmbeddingStore(Path(root) / "store"), []
+    for i in range(16):
+        n = int(rng.integers(4, 12))
+        vectors = (rng.normal(size=8) + np.outer(np.arange(n), rng.normal(size=8)) * 0.3).astype(np.float32)
+        starts = np.arange(n, dtype=np.float32) * 2
+        store.write(f"v{i}", {"embeddings": vectors, "chunk_start_s": starts, "chunk_end_s": starts + 2},
+                    {"fingerprint": "x", "encoder_fingerprint": "enc"})
+        rows.append({"video_id": f"v{i}", "split": ["train", "train", "val", "test"][i % 4]})
+    return pd.DataFrame(rows), store
+
+
+def params_at(root: str, max_epochs: int, resume: bool = False) -> PretrainParams:
+    return PretrainParams.model_validate({
+        "model": {"d_model": 16, "n_layers": 1, "n_heads": 2, "head_hidden": 16, "dropout": 0.0},
+        "trainer": {"max_epochs": max_epochs, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1},
+        "checkpoint_dir": str(Path(root) / "ckpt"), "resume": resume,
+    })
+
+
+def _kill_after_first_checkpoint(root: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd() / "src"), str(Path.cwd())]),
+           "TQDM_DISABLE": "1"}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(root)], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    last, deadline = root / "ckpt" / "last.ckpt", time.monotonic() + 120
+    try:
+        while not last.is_file():
+            assert child.poll() is None, f"pretraining exited early: {child.stderr.read().decode()[-2000:]}"
+            assert time.monotonic() < deadline, "no last.ckpt within 120 s"
+            time.sleep(0.05)
+        time.sleep(0.3)  # let it get into a later epoch, possibly mid-write of the next last.ckpt
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+
+
+def test_killed_pretraining_resumes_from_last_epoch_with_history(tmp_path: Path) -> None:
+    _kill_after_first_checkpoint(tmp_path)
+    last = tmp_path / "ckpt" / "last.ckpt"
+    assert not list(last.parent.glob("*-v1.ckpt")) and stat.S_IMODE(last.stat().st_mode) == 0o644
+    saved = torch.load(last, map_location="cpu", weights_only=False)  # whole, despite the kill
+    done = epochs_completed(last)
+    history_before = next(v["epochs"] for k, v in saved["callbacks"].items() if k.startswith("HistoryCallback"))
+    assert done >= 1 and [row["epoch"] for row in history_before] == list(range(done))
+
+    index, store = corpus_at(str(tmp_path))
+    _, history = pretrain_top_model(index, store, params_at(str(tmp_path), max_epochs=done + 2, resume=True))
+    assert history["resumed_from"] == str(last)
+    assert [row["epoch"] for row in history["epochs"]] == list(range(done + 2))  # continued, not restarted
+    assert history["epochs"][:done] == history_before  # the killed run's epochs, untouched
+    assert epochs_completed(last) == done + 2  # last.ckpt kept up to date, in place
+    mtime = last.stat().st_mtime_ns
+
+    with pytest.raises(ValueError, match=rf"already trained {done + 2} epochs.*max_epochs={done + 1}"):
+        pretrain_top_model(index, store, params_at(str(tmp_path), max_epochs=done + 1, resume=True))
+    assert last.stat().st_mtime_ns == mtime  # failed before any training
