@@ -49,7 +49,7 @@ def tiny_params(tmp_path: Path, **trainer: object) -> PretrainParams:
 
 def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    artifact, history = pretrain_top_model(index, store, tiny_params(tmp_path))
+    artifact, history = pretrain_top_model(index, store, {}, tiny_params(tmp_path))
     final = history["final"]
     for key in ("val/loss", "val/cos_pred", "val/cos_mean_baseline", "val/cos_copy_neighbour", "val/pred_std",
                 "val/effective_rank", "train/loss"):
@@ -61,16 +61,16 @@ def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -
 
 def test_resume_continues_from_last_checkpoint(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    pretrain_top_model(index, store, tiny_params(tmp_path, max_epochs=1))
+    pretrain_top_model(index, store, {}, tiny_params(tmp_path, max_epochs=1))
     resumed = tiny_params(tmp_path, max_epochs=3, resume=True)
-    _, history = pretrain_top_model(index, store, resumed)
+    _, history = pretrain_top_model(index, store, {}, resumed)
     assert history["resumed_from"].endswith("last.ckpt")
-    assert [e["epoch"] for e in history["epochs"]] == [1, 2]
+    assert [e["epoch"] for e in history["epochs"]] == [0, 1, 2]  # the first run's epoch is kept
 
 
 def test_contextual_export_covers_every_split(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    artifact, _ = pretrain_top_model(index, store, tiny_params(tmp_path, max_epochs=1))
+    artifact, _ = pretrain_top_model(index, store, {}, tiny_params(tmp_path, max_epochs=1))
     artifact.save(tmp_path / "model")
     reloaded = TopModelArtifact.load(tmp_path / "model")
     out = export_contextual_embeddings(reloaded, index, store)
@@ -84,7 +84,7 @@ def test_contextual_export_covers_every_split(corpus, tmp_path: Path) -> None:
 def test_missing_embeddings_name_the_upstream_pipeline(tmp_path: Path) -> None:
     index = pd.DataFrame({"video_id": ["a"], "split": ["train"]})
     with pytest.raises(FileNotFoundError, match="pipelines=encode"):
-        pretrain_top_model(index, EmbeddingStore(tmp_path / "empty"), tiny_params(tmp_path))
+        pretrain_top_model(index, EmbeddingStore(tmp_path / "empty"), {}, tiny_params(tmp_path))
 
 
 def test_bad_pretrain_params_name_the_key() -> None:
@@ -109,7 +109,7 @@ def test_registry_champion_moves_only_on_improvement_and_loads_in_fresh_process(
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     index, store = corpus
-    artifact, history = pretrain_top_model(index, store, tiny_params(tmp_path, max_epochs=1))
+    artifact, history = pretrain_top_model(index, store, {}, tiny_params(tmp_path, max_epochs=1))
     first = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.5)
     worse = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.3)
     better = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.7)

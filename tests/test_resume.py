@@ -16,16 +16,15 @@ import pytest
 import torch
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.pipelines.pretrain.nodes import pretrain_top_model
-from nlv_kedro.pipelines.pretrain.params import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams, pretrain_on_splits
 from nlv_kedro.training.fit import epochs_completed
 
 CHILD = """
 import sys
 from tests.test_resume import corpus_at, params_at
 index, store = corpus_at(sys.argv[1])
-from nlv_kedro.pipelines.pretrain.nodes import pretrain_top_model
-pretrain_top_model(index, store, params_at(sys.argv[1], max_epochs=500))
+from nlv_kedro.training.recipe import pretrain_on_splits
+pretrain_on_splits(index, store, params_at(sys.argv[1], max_epochs=500))
 """
 
 
@@ -45,8 +44,8 @@ def corpus_at(root: str) -> tuple[pd.DataFrame, EmbeddingStore]:
 def params_at(root: str, max_epochs: int, resume: bool = False) -> PretrainParams:
     return PretrainParams.model_validate({
         "model": {"d_model": 16, "n_layers": 1, "n_heads": 2, "head_hidden": 16, "dropout": 0.0},
-        "trainer": {"max_epochs": max_epochs, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1},
-        "checkpoint_dir": str(Path(root) / "ckpt"), "resume": resume,
+        "trainer": {"max_epochs": max_epochs, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1,
+                    "checkpoint_dir": str(Path(root) / "ckpt"), "resume": resume},
     })
 
 
@@ -78,7 +77,7 @@ def test_killed_pretraining_resumes_from_last_epoch_with_history(tmp_path: Path)
     assert done >= 1 and [row["epoch"] for row in history_before] == list(range(done))
 
     index, store = corpus_at(str(tmp_path))
-    _, history = pretrain_top_model(index, store, params_at(str(tmp_path), max_epochs=done + 2, resume=True))
+    _, history = pretrain_on_splits(index, store, params_at(str(tmp_path), max_epochs=done + 2, resume=True))
     assert history["resumed_from"] == str(last)
     assert [row["epoch"] for row in history["epochs"]] == list(range(done + 2))  # continued, not restarted
     assert history["epochs"][:done] == history_before  # the killed run's epochs, untouched
@@ -86,5 +85,5 @@ def test_killed_pretraining_resumes_from_last_epoch_with_history(tmp_path: Path)
     mtime = last.stat().st_mtime_ns
 
     with pytest.raises(ValueError, match=rf"already trained {done + 2} epochs.*max_epochs={done + 1}"):
-        pretrain_top_model(index, store, params_at(str(tmp_path), max_epochs=done + 1, resume=True))
+        pretrain_on_splits(index, store, params_at(str(tmp_path), max_epochs=done + 1, resume=True))
     assert last.stat().st_mtime_ns == mtime  # failed before any training

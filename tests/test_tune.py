@@ -79,8 +79,8 @@ def tiny_tune(tmp_path: Path, **extra: object) -> TuneParams:
 
 def test_tune_pipeline_runs_three_trials_and_a_rerun_continues_the_study(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    inputs = {"video_index": index, "chunk_embeddings": store, "params:pretrain": tiny_pretrain(tmp_path),
-              "params:tune": tiny_tune(tmp_path)}
+    inputs = {"video_index": index, "chunk_embeddings": store, "encode_report": {},
+              "params:pretrain": tiny_pretrain(tmp_path), "params:tune": tiny_tune(tmp_path)}
     catalog = run_slice(create_pipeline(), inputs)
     summary = catalog.load("tune_summary")
     assert (tmp_path / "optuna" / "tune.db").is_file()
@@ -188,15 +188,15 @@ def test_best_params_round_trip_into_pretraining(corpus, tmp_path: Path) -> None
     assert best == {"model": {"d_model": 16}, "objective": {"masking": "iid"}, "optim": {"lr": 0.004}}
 
     params = tiny_pretrain(tmp_path, max_epochs=1, use_best_params=True)
-    artifact, history = pretrain_top_model(index, store, params, best)
+    artifact, history = pretrain_top_model(index, store, {}, params, best)
     assert artifact.config.d_model == 16 and history["best_params"] == best
-    _, plain = pretrain_top_model(index, store, tiny_pretrain(tmp_path, max_epochs=1), best)
+    _, plain = pretrain_top_model(index, store, {}, tiny_pretrain(tmp_path, max_epochs=1), best)
     assert plain["best_params"] is None  # use_best_params is off: the file is ignored
 
     with pytest.raises(FileNotFoundError, match="pipelines=tune"):
-        pretrain_top_model(index, store, params, None)
+        pretrain_top_model(index, store, {}, params, None)
     with pytest.raises(ValueError, match=r"(?s)do not fit the pretrain params.*objective\.mask_ratio"):
-        pretrain_top_model(index, store, params, {"objective": {"mask_ratio": 1.5}})
+        pretrain_top_model(index, store, {}, params, {"objective": {"mask_ratio": 1.5}})
 
 
 @pytest.mark.parametrize(("space", "words"), [

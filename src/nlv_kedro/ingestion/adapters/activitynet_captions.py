@@ -19,16 +19,19 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from .base import (CAPTION_COLUMNS, QA_COLUMNS, AnnotationError, SourceTables, annotation_file, carve_val, empty,
-                   index_videos, locate, video_path)
+from nlv_kedro.config import Strict
+
+from .base import (
+    CAPTION_COLUMNS, QA_COLUMNS, AnnotationError, SourceTables, annotation_file, carve_val, empty, index_videos,
+    locate, video_path
+)
 
 
-class ActivityNetCaptionsSource(BaseModel):
+class ActivityNetCaptionsSource(Strict):
     """``ingest.source`` for ActivityNet Captions (no class labels: ``require_labels`` defaults to off)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["activitynet_captions"] = "activitynet_captions"
     train_file: str | None = "captions/train.json"

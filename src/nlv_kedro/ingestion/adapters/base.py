@@ -12,12 +12,16 @@ An adapter reads one dataset's official annotation files into the tables the dem
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pydantic import Field
+
+from nlv_kedro.config import Strict
 from nlv_kedro.ingestion.sources import CANDIDATE_COLUMNS, QUARANTINE_COLUMNS, ManifestError, resolve_inside
 
 CAPTION_COLUMNS = ["video_id", "caption_id", "caption", "start_s", "end_s"]
@@ -29,6 +33,15 @@ SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "va
 
 class AnnotationError(ManifestError):
     """An annotation file is missing, outside the data root, or not in the expected format."""
+
+
+class CarvedValSource(Strict):
+    """The fields of a dataset with no official validation split: val is carved from train, seeded."""
+
+    split: int = Field(default=1, ge=1, le=3, description="official train/test split number (1, 2 or 3)")
+    val_fraction: float = Field(default=0.1, ge=0, lt=1,
+                                description="share of each class's train groups (source movies) moved to val")
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,3 +143,12 @@ def empty(columns: list[str]) -> pd.DataFrame:
 
 def _reject(row: dict, reason: str) -> dict:
     return {"video_id": row["video_id"], "path": row["path"], "stage": "discover", "reason": reason}
+
+
+def role_tables(root: Path, source: Strict) -> Iterator[tuple[str, Path, pd.DataFrame]]:
+    """(split role, file, table as text) for each of ``source.{train,val,test}_file`` that is set."""
+    for role in ("train", "val", "test"):
+        relative = getattr(source, f"{role}_file")
+        if relative:
+            csv = annotation_file(root, relative, f"{role}_file")
+            yield role, csv, pd.read_csv(csv, dtype=str, keep_default_na=False)

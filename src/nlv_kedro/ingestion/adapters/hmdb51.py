@@ -17,25 +17,23 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from .base import (QA_COLUMNS, AnnotationError, SourceTables, annotation_file, captions_from_column, carve_val,
-                   empty, locate)
+from .base import (
+    QA_COLUMNS, AnnotationError, CarvedValSource, SourceTables, annotation_file, captions_from_column, carve_val,
+    empty, locate
+)
 
 _CODES = {"1": "train", "2": "test", "0": None}
 
 
-class Hmdb51Source(BaseModel):
+class Hmdb51Source(CarvedValSource):
     """``ingest.source`` for HMDB51."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["hmdb51"] = "hmdb51"
-    split: int = Field(default=1, ge=1, le=3, description="official split number (1, 2 or 3)")
     videos_dir: str = Field(default="hmdb51_org", description="class folders, relative to ingest.root")
     splits_dir: str = Field(default="testTrainMulti_7030_splits", description="<class>_test_split<N>.txt files")
-    val_fraction: float = Field(default=0.1, ge=0, lt=1, description="share of train source movies moved to val")
-    seed: int = 0
 
 
 def read_hmdb51(root: Path, source: Hmdb51Source, extensions: list[str]) -> SourceTables:

@@ -19,19 +19,22 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from .base import (QA_COLUMNS, SPLIT_NAMES, AnnotationError, SourceTables, annotation_file, captions_from_column,
-                   empty, locate)
+from nlv_kedro.config import Strict
+
+from .base import (
+    QA_COLUMNS, SPLIT_NAMES, AnnotationError, SourceTables, annotation_file, captions_from_column, empty, locate,
+    role_tables
+)
 
 PLACEHOLDERS = ("split", "label", "label_underscored", "youtube_id", "time_start", "time_end")
 DEFAULT_TEMPLATE = "{split}/{label}/{youtube_id}_{time_start:06d}_{time_end:06d}.mp4"
 
 
-class KineticsSource(BaseModel):
+class KineticsSource(Strict):
     """``ingest.source`` for Kinetics (any of the 400/600/700 CSV releases)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["kinetics"] = "kinetics"
     train_file: str | None = Field(default="annotations/train.csv", description="null = no train CSV")
@@ -65,12 +68,7 @@ class KineticsSource(BaseModel):
 def read_kinetics(root: Path, source: KineticsSource, extensions: list[str]) -> SourceTables:
     """One row per CSV row; the split comes from the CSV's ``split`` column, else from which file it is."""
     rows, bad, listed_in = [], [], {}
-    for role in ("train", "val", "test"):
-        relative = getattr(source, f"{role}_file")
-        if not relative:
-            continue
-        csv = annotation_file(root, relative, f"{role}_file")
-        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    for role, csv, table in role_tables(root, source):
         missing = {"youtube_id", "time_start", "time_end"} - set(table.columns)
         if missing:
             raise AnnotationError(f"{csv} lacks columns {sorted(missing)} (expected label,youtube_id,time_start,"

@@ -11,19 +11,20 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from nlv_kedro.ingestion.sources import read_manifest, resolve_inside, scan_class_folders
+
+from nlv_kedro.config import Strict
 
 from .base import QA_COLUMNS, AnnotationError, SourceTables, captions_from_column, empty
 
 logger = logging.getLogger(__name__)
 
 
-class ManifestSource(BaseModel):
+class ManifestSource(Strict):
     """``ingest.source`` for the default layout."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["manifest"] = "manifest"
     qa_file: str | None = Field(default="qa.jsonl", description="QA rows, relative to ingest.root; read when present")

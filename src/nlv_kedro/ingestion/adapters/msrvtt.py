@@ -19,16 +19,19 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 
-from .base import (CAPTION_COLUMNS, QA_COLUMNS, SPLIT_NAMES, AnnotationError, SourceTables, annotation_file, empty,
-                   index_videos, locate, video_path)
+from nlv_kedro.config import Strict
+
+from .base import (
+    CAPTION_COLUMNS, QA_COLUMNS, SPLIT_NAMES, AnnotationError, SourceTables, annotation_file, empty, index_videos,
+    locate, video_path
+)
 
 
-class MsrVttSource(BaseModel):
+class MsrVttSource(Strict):
     """``ingest.source`` for MSR-VTT. A single string is accepted where a list is expected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["msrvtt"] = "msrvtt"
     annotations: list[str] = ["train_val_videodatainfo.json", "test_videodatainfo.json"]

@@ -20,19 +20,22 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
-from .base import (QA_COLUMNS, AnnotationError, SourceTables, annotation_file, captions_from_column, index_videos,
-                   locate, video_path)
+
+from nlv_kedro.config import Strict
+
+from .base import (
+    QA_COLUMNS, AnnotationError, SourceTables, annotation_file, captions_from_column, index_videos, locate,
+    role_tables, video_path
+)
 
 logger = logging.getLogger(__name__)
 _CHOICE = re.compile(r"^a(\d+)$")
 
 
-class NextQaSource(BaseModel):
+class NextQaSource(Strict):
     """``ingest.source`` for NExT-QA multiple choice (no class labels: ``require_labels`` defaults to off)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["nextqa"] = "nextqa"
     train_file: str | None = "nextqa/train.csv"
@@ -45,12 +48,7 @@ def read_nextqa(root: Path, source: NextQaSource, extensions: list[str]) -> Sour
     """Videos from the ``video`` column, questions as multiple-choice QA rows."""
     found = index_videos(root, source.videos_dir, extensions, "videos_dir")
     rows, questions, listed_in = [], [], {}
-    for role in ("train", "val", "test"):
-        relative = getattr(source, f"{role}_file")
-        if not relative:
-            continue
-        csv = annotation_file(root, relative, f"{role}_file")
-        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    for role, csv, table in role_tables(root, source):
         choices = sorted((c for c in table.columns if _CHOICE.match(c)), key=lambda c: int(c[1:]))
         missing = {"video", "question", "answer"} - set(table.columns)
         if missing or not choices:

@@ -17,25 +17,23 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from .base import (QA_COLUMNS, AnnotationError, SourceTables, annotation_file, captions_from_column, carve_val,
-                   empty, locate)
+from .base import (
+    QA_COLUMNS, AnnotationError, CarvedValSource, SourceTables, annotation_file, captions_from_column, carve_val,
+    empty, locate
+)
 
 _GROUP = re.compile(r"_g(\d+)_c\d+")
 
 
-class Ucf101Source(BaseModel):
+class Ucf101Source(CarvedValSource):
     """``ingest.source`` for UCF101."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["ucf101"] = "ucf101"
-    split: int = Field(default=1, ge=1, le=3, description="official train/test split number (1, 2 or 3)")
     videos_dir: str = Field(default="UCF-101", description="class folders, relative to ingest.root")
     splits_dir: str = Field(default="ucfTrainTestlist", description="classInd.txt and the split lists")
-    val_fraction: float = Field(default=0.1, ge=0, lt=1, description="share of train groups moved to val")
-    seed: int = 0
 
 
 def read_ucf101(root: Path, source: Ucf101Source, extensions: list[str]) -> SourceTables:
