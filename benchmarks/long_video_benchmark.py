@@ -78,7 +78,7 @@ def child(video: Path, fps: float, n_frames: int, target_fps: float) -> dict:
     from nlv_kedro.video.plan import PlanConfig, plan_videos
     from nlv_kedro.training.artifact import TopModelArtifact
 
-    encode = EncodeConfig(**{**conf("encode"), "device": "cpu", "num_workers": 0, "qa_file": None})
+    encode = EncodeConfig(**{**conf("encode"), "device": "cpu", "num_workers": 0})
     preprocess = PlanConfig(**{**conf("preprocess"), "target_fps": target_fps, "max_frames": 1_000_000})
     encoder = build_frame_encoder(encode.frame_encoder, encode.image_size, "cpu")  # warm: weights, kernels, pages
     _forward(encoder, torch.zeros(encode.batch_size, *encoder.input_size, 3, dtype=torch.uint8), False)

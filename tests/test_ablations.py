@@ -19,7 +19,7 @@ from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.video.writer import encode_mp4
 from tests.conftest import moving_square, run_slice
 
-ENCODE = EncodeConfig(image_size=32, batch_size=16, num_workers=0, device="cpu", qa_file=None)
+ENCODE = EncodeConfig(image_size=32, batch_size=16, num_workers=0, device="cpu")
 PREPROCESS = PlanConfig(target_fps=2.0, frames_per_chunk=2, min_chunk=1)
 TINY_MODEL = {"d_model": 16, "n_layers": 1, "n_heads": 2, "head_hidden": 16, "max_chunks": 16, "pooling": "mean",
               "head_skip": "none"}

@@ -19,7 +19,7 @@ from nlv_kedro.pipelines.encode import create_pipeline
 from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.video.writer import encode_mp4
 
-PARAMS = EncodeConfig(image_size=32, batch_size=8, num_workers=0, device="cpu", qa_file=None)
+PARAMS = EncodeConfig(image_size=32, batch_size=8, num_workers=0, device="cpu")
 
 
 def _add_video(root: Path, video_id: str, seed: int, n_frames: int = 40) -> dict:
@@ -117,13 +117,10 @@ def test_video_that_fails_to_decode_is_reported_and_skipped(corpus, tmp_path: Pa
     assert store.ids() == ["v0", "v2"]
 
 
-def test_text_embeddings_of_captions_and_qa(corpus) -> None:
-    root, index, _ = corpus
-    qa = [{"video_id": "v0", "question": "What is shown?", "choices": ["a ball", "a cat"], "answer": "a ball"}]
-    (root / "qa.jsonl").write_text("\n".join(json.dumps(q) for q in qa) + "\n")
-    out = encode_texts(index, str(root), PARAMS.model_copy(update={"qa_file": "qa.jsonl"}))
-    assert out["tensors"]["captions"].shape == (3, 384)
-    assert out["tensors"]["questions"].shape == (1, 384) and out["tensors"]["choices"].shape == (2, 384)
+def test_text_embeddings_of_captions(corpus) -> None:
+    _, index, _ = corpus
+    out = encode_texts(index, PARAMS)
+    assert set(out["tensors"]) == {"captions"} and out["tensors"]["captions"].shape == (3, 384)
     assert json.loads(out["metadata"]["caption_video_ids"]) == ["v0", "v1", "v2"]
 
 

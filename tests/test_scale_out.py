@@ -34,7 +34,7 @@ from nlv_kedro.video.decode import iter_frames, read_frames
 from nlv_kedro.video.writer import encode_mp4
 
 PROJECT = Path(__file__).resolve().parents[1]
-PARAMS = EncodeConfig(image_size=32, batch_size=8, num_workers=0, device="cpu", qa_file=None)
+PARAMS = EncodeConfig(image_size=32, batch_size=8, num_workers=0, device="cpu")
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
 
 
@@ -95,8 +95,8 @@ def test_rank_device_and_report_merge() -> None:
     assert (merged["videos_encoded"], merged["frames_encoded"], merged["seconds"]) == (2, 30, 3.0)
     assert merged["frames_per_s"] == 10.0 and merged["videos_failed"] == [{"video_id": "x"}]
     assert [s["videos_assigned"] for s in merged["shards"]] == [2, 1] and "videos_assigned" not in merged
-    assert parse_runtime_params("encode.batch_size=8,encode.qa_file=null") == {"encode": {"batch_size": 8,
-                                                                                          "qa_file": None}}
+    assert parse_runtime_params("encode.batch_size=8,encode.frame_encoder=null") == {
+        "encode": {"batch_size": 8, "frame_encoder": None}}
 
 
 # -- sharding: two real processes ---------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_torchrun_launcher_shards_the_kedro_encode_pipeline(kedro_project: Path,
     index, plan = _write_corpus(root, n=4)
     index.to_csv(kedro_project / "data/02_intermediate/video_index.csv", index=False)
     (kedro_project / "data/03_primary/chunk_plan.json").write_text(json.dumps(plan))
-    overrides = "encode.device=cpu,encode.num_workers=0,encode.image_size=32,encode.batch_size=8,encode.qa_file=null"
+    overrides = "encode.device=cpu,encode.num_workers=0,encode.image_size=32,encode.batch_size=8"
     _run(_torchrun("-m", "nlv_kedro.launchers.encode", f"--params={overrides}"), kedro_project, 400)
 
     report = json.loads((kedro_project / "data/08_reporting/encode_report.json").read_text())
@@ -178,7 +178,7 @@ def test_a_minute_of_video_is_decoded_in_bounded_segments(tmp_path: Path, monkey
             yield segment
 
     monkeypatch.setattr(engine, "iter_frames", recording)
-    params = EncodeConfig(image_size=64, batch_size=batch, num_workers=0, device="cpu", qa_file=None)
+    params = EncodeConfig(image_size=64, batch_size=batch, num_workers=0, device="cpu")
     report = encode_videos(index, plan, str(tmp_path), EmbeddingStore(tmp_path / "store"), params)
     assert report["frames_encoded"] == kept and sum(segments) == kept and max(segments) <= batch
     assert most_alive[0] <= 3 * batch < kept  # a batch being filled plus the next segment, never the video

@@ -25,7 +25,6 @@ class EncodeConfig(Strict):
     pooling: Literal["mean", "max"] = "mean"
     trust_remote_code: bool = False
     text_encoder: str = Field(default="minilm", description="minilm (packaged) or hf:<sentence-transformers id/path>")
-    qa_file: str | None = Field(default="qa.jsonl", description="QA pairs (relative to ingest.root) to embed; optional")
 
     @field_validator("frame_encoder")
     @classmethod

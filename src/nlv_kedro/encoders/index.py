@@ -99,21 +99,10 @@ def _my_share(jobs: list[EncodeJob], todo: list[EncodeJob], shard: Shard) -> lis
     return [share[p] for p in positions]
 
 
-def encode_texts(video_index: pd.DataFrame, root: str, params: EncodeConfig) -> dict:
-    """Captions (and QA questions/choices when a QA file exists) embedded with the text encoder."""
+def encode_texts(video_index: pd.DataFrame, params: EncodeConfig) -> dict:
+    """Each video's caption embedded with the text encoder (what retrieval ranks videos against)."""
     encoder = build_text_encoder(params.text_encoder)
     captions = video_index["caption"].fillna("").astype(str).tolist()
     tensors = {"captions": encoder.encode(captions)}
     meta = {"caption_video_ids": video_index["video_id"].astype(str).tolist(), "fingerprint": encoder.fingerprint()}
-    qa_path = Path(root) / params.qa_file if params.qa_file else None
-    if qa_path is not None and qa_path.is_file():
-        qa = pd.read_json(qa_path, lines=True)
-        qa = qa[qa["video_id"].isin(set(meta["caption_video_ids"]))].reset_index(drop=True)
-        choices = [c for row in qa["choices"] for c in row]
-        tensors["questions"] = encoder.encode(qa["question"].astype(str).tolist())
-        tensors["choices"] = encoder.encode(choices)
-        meta["qa_video_ids"] = qa["video_id"].astype(str).tolist()
-        meta["choices_per_question"] = [len(row) for row in qa["choices"]]
-    elif params.qa_file:
-        logger.info("No QA file at %s: embedding captions only", qa_path)
     return {"tensors": tensors, "metadata": {k: json.dumps(v) if not isinstance(v, str) else v for k, v in meta.items()}}

@@ -59,12 +59,6 @@ def frame_difference(a: np.ndarray, b: np.ndarray, grid: int = 4) -> float:
     return float(cells.max())
 
 
-def frame_differences(thumbs: np.ndarray, grid: int = 4) -> np.ndarray:
-    """:func:`frame_difference` between consecutive thumbnails -> (N - 1,) float in [0, 1]."""
-    gray = to_gray(thumbs)
-    return np.array([frame_difference(gray[i - 1], gray[i], grid) for i in range(1, len(gray))], dtype=np.float64)
-
-
 def drop_near_duplicates(thumbs: np.ndarray, threshold: float, grid: int = 4) -> np.ndarray:
     """Keep-mask (N,) bool: a frame is dropped when its :func:`frame_difference` to the LAST KEPT frame is
     below ``threshold``.

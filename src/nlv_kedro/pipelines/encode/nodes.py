@@ -15,6 +15,6 @@ def encode_chunks(video_index: pd.DataFrame, chunk_plan: dict, root: str, chunk_
     return encode_videos(video_index, chunk_plan, root, chunk_embeddings, encode)
 
 
-def embed_texts(video_index: pd.DataFrame, root: str, encode: EncodeConfig) -> dict:
-    """Captions (and QA questions and choices when the QA file exists) -> `text_embeddings`."""
-    return encode_texts(video_index, root, encode)
+def embed_texts(video_index: pd.DataFrame, encode: EncodeConfig) -> dict:
+    """Each video's caption -> `text_embeddings` (what retrieval ranks videos against)."""
+    return encode_texts(video_index, encode)

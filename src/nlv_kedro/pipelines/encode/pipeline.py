@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(encode_chunks,
                  ["video_index", "chunk_plan", "params:ingest.root", "chunk_embeddings", "params:encode"],
                  "encode_report", name=SHARDED_NODE),
-            Node(embed_texts, ["video_index", "params:ingest.root", "params:encode"], "text_embeddings",
+            Node(embed_texts, ["video_index", "params:encode"], "text_embeddings",
                  name="encode_texts_node"),
         ]
     )
