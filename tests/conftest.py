@@ -13,7 +13,11 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
+from nlv_kedro.config import deep_merge
+from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.video.writer import encode_mp4
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def moving_square(n_frames: int = 30, size: tuple[int, int] = (64, 48), seed: int = 0) -> np.ndarray:
@@ -122,3 +126,21 @@ def run_slice(pipeline: Pipeline, inputs: dict[str, object]) -> DataCatalog:
         catalog[name] = KeptDataset()
     SequentialRunner().run(pipeline, catalog)
     return catalog
+
+
+def is_share_of(value: float, n: int, tol: float = 1e-3) -> bool:
+    """``value`` is k/n for a whole k in 0..n (up to rounding): an accuracy really counted over ``n`` items."""
+    k = value * n
+    return -tol <= k <= n + tol and abs(k - round(k)) < tol
+
+
+def tiny_pretrain_params(tmp_path: Path, n_layers: int = 2, top: dict | None = None, **trainer: object) -> PretrainParams:
+    """A 2-epoch CPU pretraining recipe of a 32-wide top model (mean pooling, no skip), checkpoints in tmp_path;
+    ``trainer`` keys override the trainer section, ``top`` any other section."""
+    base = {
+        "model": {"d_model": 32, "n_layers": n_layers, "n_heads": 2, "head_hidden": 32, "dropout": 0.0,
+                  "pooling": "mean", "head_skip": "none"},
+        "trainer": {"max_epochs": 2, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1,
+                    "checkpoint_dir": str(tmp_path / "ckpt")},
+    }
+    return PretrainParams.model_validate(deep_merge(base, {"trainer": trainer, **(top or {})}))

@@ -14,8 +14,9 @@ from nlv_kedro.studies.params import AblationParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.tuning.params import TuneParams
+from tests.conftest import PROJECT_ROOT
 
-CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
+CONF = PROJECT_ROOT / "conf" / "base"
 SECTIONS = [("pretrain", PretrainParams), ("tune", TuneParams), ("ablations", AblationParams)]
 
 

@@ -19,8 +19,9 @@ from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.reporting.config import ReportConfig
 from nlv_kedro.training.downstream import DownstreamConfig
 from nlv_kedro.video.plan import PlanConfig
+from tests.conftest import PROJECT_ROOT
 
-CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
+CONF = PROJECT_ROOT / "conf" / "base"
 CONFIGS: dict[str, type[BaseModel]] = {
     "ingest": IngestConfig,
     "preprocess": PlanConfig,

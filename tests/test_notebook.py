@@ -14,18 +14,18 @@ import pytest
 from nbclient import NotebookClient
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from tests.conftest import PROJECT_ROOT
 
-PROJECT = Path(__file__).resolve().parents[1]
-NOTEBOOK = PROJECT / "notebooks" / "explore.ipynb"
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "explore.ipynb"
 
 
 @pytest.fixture
 def tiny_project(tmp_path: Path) -> Path:
     """conf/ and pyproject.toml of this project, and a data/ tree holding tiny persisted results."""
     root = tmp_path / "project"
-    shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
     (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
     (root / "src").mkdir()  # kedro insists the source dir exists; the package itself is installed
     (root / "notebooks").mkdir()
     rng = np.random.default_rng(0)

@@ -53,7 +53,7 @@ def check_source(raw: object) -> object:
     fmt = raw.get("format", "manifest")
     if fmt not in MODELS:
         raise ValueError(f"ingest.source.format '{fmt}' is not supported; allowed values: {', '.join(MODELS)}")
-    allowed = list(MODELS[fmt].model_fields)
+    allowed = ["format", *(key for key in MODELS[fmt].model_fields if key != "format")]
     unknown = sorted(set(raw) - set(allowed))
     if unknown:
         hint = " (the data root is ingest.root, which preprocess and encode read too)" if "root" in unknown else ""

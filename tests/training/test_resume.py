@@ -18,10 +18,11 @@ import torch
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.training.recipe import PretrainParams, pretrain_on_splits
 from nlv_kedro.training.fit import epochs_completed
+from tests.conftest import PROJECT_ROOT
 
 CHILD = """
 import sys
-from tests.test_resume import corpus_at, params_at
+from tests.training.test_resume import corpus_at, params_at
 index, store = corpus_at(sys.argv[1])
 from nlv_kedro.training.recipe import pretrain_on_splits
 pretrain_on_splits(index, store, params_at(sys.argv[1], max_epochs=500))
@@ -50,7 +51,7 @@ def params_at(root: str, max_epochs: int, resume: bool = False) -> PretrainParam
 
 
 def _kill_after_first_checkpoint(root: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd() / "src"), str(Path.cwd())]),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT)]),
            "TQDM_DISABLE": "1"}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(root)], env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)

@@ -23,8 +23,8 @@ from nlv_kedro.encoders.config import EncodeConfig
 from nlv_kedro.encoders.index import encode_videos
 from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.video.writer import encode_mp4
+from tests.conftest import PROJECT_ROOT
 
-PROJECT = Path(__file__).resolve().parents[1]
 TOWER = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32,
              patch_size=8)
 TEXT = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, vocab_size=100)
@@ -126,7 +126,7 @@ def test_xclip_embeds_8_frame_chunks_with_its_video_head(hub: dict[str, Path]) -
 
 
 def _thesis_params() -> dict:
-    loader = OmegaConfigLoader(str(PROJECT / "conf"), base_env="base", default_run_env="thesis", env="thesis",
+    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="thesis", env="thesis",
                                config_patterns={"mlflow": ["mlflow*", "mlflow*/**"]})
     return {"parameters": loader["parameters"], "mlflow": loader["mlflow"], "catalog": loader["catalog"]}
 

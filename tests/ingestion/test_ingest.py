@@ -17,7 +17,7 @@ from nlv_kedro.ingestion.validation import validate_table
 from nlv_kedro.pipelines.ingest import create_pipeline
 from nlv_kedro.ingestion.steps import IngestError, accept_index, typed_index
 from nlv_kedro.ingestion.config import IngestConfig
-from tests.conftest import run_slice
+from tests.conftest import PROJECT_ROOT, run_slice
 
 
 def _params(root: Path, **overrides) -> IngestConfig:
@@ -180,7 +180,7 @@ def test_video_index_order_dependent_is_a_bool_written_and_loaded_once(tmp_path:
     typed = typed_index(accepted)
     assert typed["order_dependent"].dtype == bool and typed["order_dependent"].tolist() == [True, False, True, False]
     assert typed_index(accepted.drop(columns="order_dependent"))["order_dependent"].tolist() == [False] * 4
-    entry = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/base/catalog_ingest.yml").read_text())
+    entry = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_ingest.yml").read_text())
     entry = {**entry["video_index"], "filepath": str(tmp_path / "video_index.csv")}
     catalog = DataCatalog.from_config({"video_index": entry})
     catalog.save("video_index", typed)

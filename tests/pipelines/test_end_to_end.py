@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[1]
+from tests.conftest import PROJECT_ROOT
+
 
 
 def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -27,9 +28,9 @@ def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of conf/ and pyproject.toml with an empty data/ tree, so the run never touches ours."""
     root = tmp_path_factory.mktemp("project")
-    shutil.copytree(PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
     (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
     (root / "src").mkdir()  # kedro insists the source dir exists; the package itself is installed
     for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "06_models", "07_model_output",
                   "08_reporting"):

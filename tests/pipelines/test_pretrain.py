@@ -13,10 +13,13 @@ import pytest
 from pydantic import ValidationError
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.datasets.optional_yaml import OptionalYAMLDataset
 from nlv_kedro.pipelines.pretrain.nodes import export_contextual_embeddings, pretrain_top_model, register_top_model
+from nlv_kedro.pipelines.tune.nodes import export_best_params
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.serving.registry import log_and_register
+from tests.conftest import tiny_pretrain_params
 
 DIM = 16
 
@@ -38,18 +41,9 @@ def corpus(tmp_path: Path) -> tuple[pd.DataFrame, EmbeddingStore]:
     return pd.DataFrame(rows), store
 
 
-def tiny_params(tmp_path: Path, **trainer: object) -> PretrainParams:
-    return PretrainParams.model_validate({
-        "model": {"d_model": 32, "n_layers": 2, "n_heads": 2, "head_hidden": 32, "dropout": 0.0,
-                  "pooling": "mean", "head_skip": "none"},
-        "trainer": {"max_epochs": 2, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1,
-                    "checkpoint_dir": str(tmp_path / "ckpt"), **trainer},
-    })
-
-
 def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    artifact, history = pretrain_top_model(index, store, {}, tiny_params(tmp_path))
+    artifact, history = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path))
     final = history["final"]
     for key in ("val/loss", "val/cos_pred", "val/cos_mean_baseline", "val/cos_copy_neighbour", "val/pred_std",
                 "val/effective_rank", "train/loss"):
@@ -61,8 +55,8 @@ def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -
 
 def test_resume_continues_from_last_checkpoint(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    pretrain_top_model(index, store, {}, tiny_params(tmp_path, max_epochs=1))
-    resumed = tiny_params(tmp_path, max_epochs=3, resume=True)
+    pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
+    resumed = tiny_pretrain_params(tmp_path, max_epochs=3, resume=True)
     _, history = pretrain_top_model(index, store, {}, resumed)
     assert history["resumed_from"].endswith("last.ckpt")
     assert [e["epoch"] for e in history["epochs"]] == [0, 1, 2]  # the first run's epoch is kept
@@ -70,7 +64,7 @@ def test_resume_continues_from_last_checkpoint(corpus, tmp_path: Path) -> None:
 
 def test_contextual_export_covers_every_split(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    artifact, _ = pretrain_top_model(index, store, {}, tiny_params(tmp_path, max_epochs=1))
+    artifact, _ = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
     artifact.save(tmp_path / "model")
     reloaded = TopModelArtifact.load(tmp_path / "model")
     out = export_contextual_embeddings(reloaded, index, store)
@@ -84,7 +78,7 @@ def test_contextual_export_covers_every_split(corpus, tmp_path: Path) -> None:
 def test_missing_embeddings_name_the_upstream_pipeline(tmp_path: Path) -> None:
     index = pd.DataFrame({"video_id": ["a"], "split": ["train"]})
     with pytest.raises(FileNotFoundError, match="pipelines=encode"):
-        pretrain_top_model(index, EmbeddingStore(tmp_path / "empty"), {}, tiny_params(tmp_path))
+        pretrain_top_model(index, EmbeddingStore(tmp_path / "empty"), {}, tiny_pretrain_params(tmp_path))
 
 
 def test_bad_pretrain_params_name_the_key() -> None:
@@ -109,7 +103,7 @@ def test_registry_champion_moves_only_on_improvement_and_loads_in_fresh_process(
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     index, store = corpus
-    artifact, history = pretrain_top_model(index, store, {}, tiny_params(tmp_path, max_epochs=1))
+    artifact, history = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
     first = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.5)
     worse = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.3)
     better = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.7)
@@ -136,3 +130,24 @@ def test_registry_champion_moves_only_on_improvement_and_loads_in_fresh_process(
     assert result.returncode == 0, result.stderr[-3000:]
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer == {"pooled": [2, 32], "ctx": [len(vectors), 2], "same": True}
+
+
+def test_tuned_best_params_round_trip_into_pretraining(corpus, tmp_path: Path) -> None:
+    index, store = corpus
+    summary = {"study_name": "s", "best_params": {"model.d_model": 16, "objective.masking": "iid", "optim.lr": 0.004}}
+    dataset = OptionalYAMLDataset(str(tmp_path / "best_params.yml"))
+    assert dataset.load() is None  # no study yet: pretraining still loads its inputs
+    dataset.save(export_best_params(summary))
+    best = dataset.load()
+    assert best == {"model": {"d_model": 16}, "objective": {"masking": "iid"}, "optim": {"lr": 0.004}}
+
+    params = tiny_pretrain_params(tmp_path, top={"use_best_params": True}, max_epochs=1)
+    artifact, history = pretrain_top_model(index, store, {}, params, best)
+    assert artifact.config.d_model == 16 and history["best_params"] == best
+    _, plain = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1), best)
+    assert plain["best_params"] is None  # use_best_params is off: the file is ignored
+
+    with pytest.raises(FileNotFoundError, match="pipelines=tune"):
+        pretrain_top_model(index, store, {}, params, None)
+    with pytest.raises(ValueError, match=r"(?s)do not fit the pretrain params.*objective\.mask_ratio"):
+        pretrain_top_model(index, store, {}, params, {"objective": {"mask_ratio": 1.5}})

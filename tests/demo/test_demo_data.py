@@ -27,8 +27,9 @@ from nlv_kedro.demo.generator import MANIFEST_COLUMNS, encode_video, manifest_ta
 from nlv_kedro.demo.plan import Canvas, count_cuts
 from nlv_kedro.demo.scenes import render_frames
 from nlv_kedro.pipelines.demo_data import create_pipeline
+from tests.conftest import PROJECT_ROOT
 
-CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
+CONF = PROJECT_ROOT / "conf" / "base"
 TINY = DemoDataConfig(size="tiny", seed=7)
 CANVAS = Canvas(96, 64, 12.0, (2.0, 4.0))
 

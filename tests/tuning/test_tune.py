@@ -13,17 +13,14 @@ from kedro_datasets.matplotlib import MatplotlibDataset
 from pydantic import ValidationError
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.datasets.optional_yaml import OptionalYAMLDataset
-from nlv_kedro.pipelines.pretrain.nodes import pretrain_top_model
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.tune import create_pipeline
-from nlv_kedro.pipelines.tune.nodes import export_best_params
 from nlv_kedro.tuning.objective import load_trial_data
 from nlv_kedro.tuning.params import TuneParams
 from nlv_kedro.tuning.space import SearchSpaceError, check_against
 from nlv_kedro.tuning.study import make_objective, make_pruner, open_study, redact, run_trials, summarize
 from nlv_kedro.tuning.tracking import log_study_result
-from tests.conftest import run_slice
+from tests.conftest import run_slice, tiny_pretrain_params
 
 DIM = 16
 
@@ -47,14 +44,9 @@ def corpus(tmp_path: Path) -> tuple[pd.DataFrame, EmbeddingStore]:
     return pd.DataFrame(rows), store
 
 
-def tiny_pretrain(tmp_path: Path, max_epochs: int = 2, **extra: object) -> PretrainParams:
-    return PretrainParams.model_validate({
-        "model": {"d_model": 32, "n_layers": 1, "n_heads": 2, "head_hidden": 32, "dropout": 0.0,
-                  "pooling": "mean", "head_skip": "none"},
-        "trainer": {"max_epochs": max_epochs, "batch_size": 4, "accelerator": "cpu", "log_every_n_steps": 1,
-                    "checkpoint_dir": str(tmp_path / "ckpt")},
-        "registry": {"enabled": False}, **extra,
-    })
+def tiny_pretrain(tmp_path: Path, max_epochs: int = 2) -> PretrainParams:
+    """One layer keeps trials to seconds; the registry stays off."""
+    return tiny_pretrain_params(tmp_path, n_layers=1, top={"registry": {"enabled": False}}, max_epochs=max_epochs)
 
 
 SPACE = {
@@ -176,27 +168,6 @@ def test_a_killed_run_loses_only_the_trial_in_flight(corpus, tmp_path: Path) -> 
     run_trials(study, make_objective(space, tiny_pretrain(tmp_path), data, None, [1.0],
                                      score=lambda p, d, c: (0.7, {})), n_trials=2, timeout=None)
     assert [t.number for t in open_study("kill", storage).trials] == [0, 1, 2, 3, 4]
-
-
-def test_best_params_round_trip_into_pretraining(corpus, tmp_path: Path) -> None:
-    index, store = corpus
-    summary = {"study_name": "s", "best_params": {"model.d_model": 16, "objective.masking": "iid", "optim.lr": 0.004}}
-    dataset = OptionalYAMLDataset(str(tmp_path / "best_params.yml"))
-    assert dataset.load() is None  # no study yet: pretraining still loads its inputs
-    dataset.save(export_best_params(summary))
-    best = dataset.load()
-    assert best == {"model": {"d_model": 16}, "objective": {"masking": "iid"}, "optim": {"lr": 0.004}}
-
-    params = tiny_pretrain(tmp_path, max_epochs=1, use_best_params=True)
-    artifact, history = pretrain_top_model(index, store, {}, params, best)
-    assert artifact.config.d_model == 16 and history["best_params"] == best
-    _, plain = pretrain_top_model(index, store, {}, tiny_pretrain(tmp_path, max_epochs=1), best)
-    assert plain["best_params"] is None  # use_best_params is off: the file is ignored
-
-    with pytest.raises(FileNotFoundError, match="pipelines=tune"):
-        pretrain_top_model(index, store, {}, params, None)
-    with pytest.raises(ValueError, match=r"(?s)do not fit the pretrain params.*objective\.mask_ratio"):
-        pretrain_top_model(index, store, {}, params, {"objective": {"mask_ratio": 1.5}})
 
 
 @pytest.mark.parametrize(("space", "words"), [

@@ -24,10 +24,10 @@ from nlv_kedro.ingestion.sources import CANDIDATE_COLUMNS, QUARANTINE_COLUMNS
 from nlv_kedro.pipelines.ingest import create_pipeline
 from nlv_kedro.ingestion.config import IngestConfig
 from nlv_kedro.video.writer import encode_mp4
-from tests.conftest import moving_square, run_slice
+from tests.conftest import PROJECT_ROOT, moving_square, run_slice
 
 EXTENSIONS = [".mp4", ".avi", ".mkv", ".webm"]
-PARAMS_FILE = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters_ingest.yml"
+PARAMS_FILE = PROJECT_ROOT / "conf" / "base" / "parameters_ingest.yml"
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +262,7 @@ def test_source_parameter_errors_name_key_and_allowed_values() -> None:
     with pytest.raises(ValidationError, match="format 'ucf' is not supported; allowed values: manifest, ucf101"):
         IngestConfig(root=".", source={"format": "ucf"})
     with pytest.raises(ValidationError, match=r"ingest.source.fold: not a key of format 'ucf101'.*allowed keys: "
-                                              r"format, split, videos_dir"):
+                                              r"format, split, val_fraction, seed, videos_dir, splits_dir"):
         IngestConfig(root=".", source={"format": "ucf101", "fold": 2})
     with pytest.raises(ValidationError, match="the data root is ingest.root"):
         IngestConfig(root=".", source={"format": "hmdb51", "root": "/data/HMDB51"})
