@@ -111,7 +111,7 @@ def mask_only(obj: ObjectiveConfig, lengths: torch.Tensor, n: int) -> tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dim", type=int, default=1280, help="chunk vector width (EfficientNet-B0: 1280)")
+    parser.add_argument("--dim", type=int, default=1280, help="chunk vector width (EfficientNet-Lite0: 1280)")
     parser.add_argument("--videos", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-len", type=int, default=64)
