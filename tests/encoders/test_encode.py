@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -148,3 +150,29 @@ def test_encode_node_writes_its_store_and_publishes_only_the_report() -> None:
     readers of the store take as an input so that they run after it."""
     node = next(n for n in create_pipeline().nodes if n.name == "encode_videos_node")
     assert "chunk_embeddings" in node.inputs and node.outputs == ["encode_report"]
+
+
+def test_two_concurrent_runs_encode_each_video_once(corpus, tmp_path: Path) -> None:
+    """The second run waits for the store's lock, then finds the first run's videos current."""
+    root, index, plan = corpus
+    store = EmbeddingStore(tmp_path / "store")
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: encode_videos(index, plan, str(root), store, PARAMS), range(2)))
+    assert sorted(r["videos_encoded"] for r in reports) == [0, 3]
+    assert sorted(r["videos_skipped_current"] for r in reports) == [0, 3]
+
+
+def test_store_lock_blocks_a_second_writer_until_released(tmp_path: Path) -> None:
+    store, entered = EmbeddingStore(tmp_path / "store"), threading.Event()
+
+    def second() -> None:
+        with store.writing():
+            entered.set()
+
+    with store.writing():
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        assert not entered.wait(0.5)
+    assert entered.wait(5)
+    waiter.join()
+    assert store.ids() == []  # the lock file is not an entry

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from kedro.io import DataCatalog
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
 from pydantic import ValidationError
 
 from nlv_kedro.ingestion.sources import assign_missing_splits, read_manifest, resolve_inside, scan_class_folders
@@ -17,7 +18,7 @@ from nlv_kedro.ingestion.validation import validate_table
 from nlv_kedro.pipelines.ingest import create_pipeline
 from nlv_kedro.ingestion.steps import IngestError, accept_index, typed_index
 from nlv_kedro.ingestion.config import IngestConfig
-from tests.conftest import PROJECT_ROOT, run_slice
+from tests.conftest import PROJECT_ROOT, KeptDataset, run_slice
 
 
 def _params(root: Path, **overrides) -> IngestConfig:
@@ -148,7 +149,7 @@ def test_too_many_rejections_fail_with_clear_message(tmp_path: Path, good_video:
 def test_nothing_valid_fails() -> None:
     summary = {"total_inputs": 3, "rejected": 3}
     with pytest.raises(IngestError, match="no valid video"):
-        accept_index(pd.DataFrame(), summary, IngestConfig(root="."))
+        accept_index(pd.DataFrame(), pd.DataFrame(), summary, IngestConfig(root="."))
 
 
 def test_unreadable_root_fails_fast(tmp_path: Path) -> None:
@@ -186,3 +187,38 @@ def test_video_index_order_dependent_is_a_bool_written_and_loaded_once(tmp_path:
     catalog.save("video_index", typed)
     loaded = catalog.load("video_index")
     assert loaded["order_dependent"].dtype == bool and loaded["order_dependent"].tolist() == [True, False, True, False]
+
+
+def test_unknown_order_dependent_spelling_fails_naming_the_column(tmp_path: Path, good_video: Path) -> None:
+    assert typed_index(pd.DataFrame({"order_dependent": [" YES", "No", "t", "F", "0"]}))["order_dependent"].tolist() \
+        == [True, False, True, False, False]
+    shutil.copy(good_video, tmp_path / "a.mp4")
+    (tmp_path / "manifest.csv").write_text("path,label,order_dependent\na.mp4,k,maybe\n")
+    with pytest.raises(Exception, match=r"'order_dependent'.*'maybe'.*a\.mp4.*allowed: true") as failed:
+        _run_slice(_params(tmp_path))
+    assert "\n" not in str(failed.value)
+
+
+def _failed_run_outputs(params: IngestConfig) -> set[str]:
+    """The outputs a failing ingest run saved before it failed."""
+    pipeline = create_pipeline()
+    catalog = DataCatalog({"params:ingest": MemoryDataset(params)})
+    for name in pipeline.all_outputs():
+        catalog[name] = KeptDataset()
+    with pytest.raises(Exception):
+        SequentialRunner().run(pipeline, catalog)
+    return {name for name in pipeline.all_outputs() if catalog[name].exists()}
+
+
+def test_failed_ingest_publishes_no_quarantine_without_an_index(tmp_path: Path, good_video: Path,
+                                                                bad_inputs: dict) -> None:
+    (tmp_path / "empty").mkdir()
+    assert _failed_run_outputs(_params(tmp_path / "empty")) == set()
+    root = _broken_folder(tmp_path / "videos", good_video, bad_inputs)
+    saved = _failed_run_outputs(_params(root, max_rejected_fraction=0.2))
+    assert not saved & {"video_index", "quarantine", "ingest_summary"}
+
+
+def test_empty_folder_fails_naming_ingest_root(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match=r"ingest\.root .* holds no video"):
+        _run_slice(_params(tmp_path, manifest=None))

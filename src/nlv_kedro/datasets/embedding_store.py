@@ -12,11 +12,14 @@ while ``PartitionedDataset`` saves only when the node returns; skip-if-current m
 from __future__ import annotations
 
 import json
+import logging
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+from filelock import FileLock, Timeout
 from kedro.io import AbstractDataset, DatasetError
 from safetensors import safe_open
 from safetensors.numpy import load_file, save
@@ -24,6 +27,8 @@ from safetensors.numpy import load_file, save
 from nlv_kedro.datasets.atomic import atomic_write_bytes
 
 _SAFE_ID = re.compile(r"^[\w.\-]+$")
+logger = logging.getLogger(__name__)
+LOCK_NAME = ".encode.lock"  # held by one encode run at a time (see EmbeddingStore.writing)
 
 
 class EmbeddingStore:
@@ -33,9 +38,32 @@ class EmbeddingStore:
         self.root = Path(root)
 
     def path(self, video_id: str) -> Path:
-        if not _SAFE_ID.match(video_id) or video_id.startswith("."):
-            raise ValueError(f"video_id '{video_id}' cannot be a file name (letters, digits, _ . - only)")
+        if not self.accepts(video_id):
+            raise ValueError(f"video_id '{video_id}' cannot be a file name (letters, digits, _ . - only); "
+                             "re-run ingest, which gives every video a safe id")
         return self.root / f"{video_id}.safetensors"
+
+    @staticmethod
+    def accepts(video_id: str) -> bool:
+        """Whether ``video_id`` can name a file in the store (ingest makes every id so)."""
+        return bool(_SAFE_ID.match(video_id)) and not video_id.startswith(".")
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's writer lock (a file lock, so it works across processes): a second encode run
+        waits here until the first finishes, then finds its videos current and skips them."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.root / LOCK_NAME, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            logger.info("Another encode run is writing %s: waiting for it to finish (lock %s)", self.root,
+                        lock.lock_file)
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def ids(self) -> list[str]:
         return sorted(p.stem for p in self.root.glob("*.safetensors")) if self.root.is_dir() else []

@@ -74,6 +74,8 @@ class _FrameSegments(IterableDataset):
                     yield i, torch.from_numpy(frames), ""
             except VideoDecodeError as exc:
                 yield i, None, exc.reason
+            except Exception as exc:  # noqa: BLE001 - one odd video must not stop the others
+                yield i, None, f"decoding failed: {type(exc).__name__}: {exc}"
 
 
 @dataclass
@@ -118,6 +120,17 @@ class _Batcher:
         self.pending[:] = [(j, f) for j, f in self.pending if j != i]
         self.progress.update(len(self.jobs[i].frame_indices) - sum(len(p) for p in self.done.pop(i, [])))
 
+    def finish(self, i: int, vectors: torch.Tensor) -> None:
+        """Write job i; a store error (unwritable id, full disk) is reported for that video only."""
+        job = self.jobs[i]
+        try:
+            _finish(job, vectors, self.store, self.pooling, self.encoder, self.extra)
+        except (OSError, ValueError) as exc:
+            logger.warning("Could not store video '%s' (%s): %s", job.video_id, job.path, exc)
+            self.stats.failed.append({"video_id": job.video_id, "path": job.path, "reason": f"store: {exc}"})
+            return
+        self.stats.encoded.append(job.video_id)
+
     def run(self, n: int) -> None:
         """Encode the first ``n`` pending frames and hand each video its vectors."""
         taken, owners, left = [], [], n
@@ -136,9 +149,7 @@ class _Batcher:
         for (i, count), part in zip(owners, vectors.split([c for _, c in owners])):
             self.done.setdefault(i, []).append(part)
             if sum(len(p) for p in self.done[i]) == len(self.jobs[i].frame_indices):
-                _finish(self.jobs[i], torch.cat(self.done.pop(i)), self.store, self.pooling, self.encoder,
-                        self.extra)
-                self.stats.encoded.append(self.jobs[i].video_id)
+                self.finish(i, torch.cat(self.done.pop(i)))
         self.stats.frames += len(batch)
         self.progress.update(len(batch))
         self.progress.set_postfix(fps=f"{self.stats.frames / (time.perf_counter() - self.start):.1f}")
@@ -234,10 +245,14 @@ def _encode_video_kind(jobs: Sequence[EncodeJob], encoder: FrameEncoder, store: 
                 with torch.inference_mode():
                     x = encoder.preprocess(torch.from_numpy(frames).to(encoder.device))
                     parts.append(encoder.encode_chunks(x.view(-1, t, 3, height, width)).cpu())
+            _write(job, torch.cat(parts), store, "clip", encoder.name, extra)
         except VideoDecodeError as exc:
             stats.failed.append({"video_id": job.video_id, "path": job.path, "reason": exc.reason})
             continue
-        _write(job, torch.cat(parts), store, "clip", encoder.name, extra)
+        except Exception as exc:  # noqa: BLE001 - one odd video must not stop the others
+            stats.failed.append({"video_id": job.video_id, "path": job.path,
+                                 "reason": f"encoding failed: {type(exc).__name__}: {exc}"})
+            continue
         stats.encoded.append(job.video_id)
         stats.frames += len(indices)
     stats.seconds = time.perf_counter() - start

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ import torch
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import build_frame_encoder, build_text_encoder
-from nlv_kedro.encoders.engine import EncodeJob, encode_jobs, job_fingerprint
+from nlv_kedro.encoders.base import FrameEncoder
+from nlv_kedro.encoders.engine import EncodeJob, EncodeStats, encode_jobs, job_fingerprint
 from nlv_kedro.encoders.sharding import (
     Shard,
     balanced_shards,
@@ -24,6 +26,7 @@ from nlv_kedro.encoders.sharding import (
     rank_device,
 )
 from nlv_kedro.encoders.config import EncodeConfig
+from nlv_kedro.video.plan import IndexRootMismatch, check_index_root
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,9 @@ def build_jobs(video_index: pd.DataFrame, chunk_plan: dict, root: str, encoder_f
             chunk_start_s=np.asarray(plan["chunk_start_s"]), chunk_end_s=np.asarray(plan["chunk_end_s"]),
             fingerprint=job_fingerprint(encoder_fp, pooling, indices, bounds),
         ))
+    if not jobs:
+        raise IndexRootMismatch(f"chunk_plan plans none of the {len(video_index)} videos of video_index: run "
+                                "preprocess with the same ingest.root first")
     return jobs
 
 
@@ -49,11 +55,15 @@ def encode_videos(
     video_index: pd.DataFrame, chunk_plan: dict, root: str, store: EmbeddingStore, params: EncodeConfig
 ) -> dict:
     """Encode into ``store`` the videos whose stored vectors are missing or stale; skip the rest (resumable).
-    Returns the encode report (counts, throughput, encoder).
+    Returns the encode report (counts, throughput, encoder, each failed video with its file and reason).
 
-    Under ``torchrun`` (an initialised process group) each rank encodes its balanced share of the missing
-    videos into the same store and every rank returns the merged report; see ``encoders/sharding.py``.
+    A stale index or plan (another ``ingest.root``), or every video failing, raises instead. One run at a
+    time writes a store: a second one waits for the store's lock, then skips what the first wrote. Under
+    ``torchrun`` (an initialised process group) each rank encodes its balanced share of the missing
+    videos into the same store, without that lock, and every rank returns the merged report; see
+    ``encoders/sharding.py``.
     """
+    check_index_root(video_index, root)
     if params.num_threads:
         torch.set_num_threads(params.num_threads)
     shard = current_shard()
@@ -62,24 +72,42 @@ def encode_videos(
         device = rank_device(device, shard.local_rank)
     encoder = build_frame_encoder(params.frame_encoder, params.image_size, device, params.trust_remote_code)
     jobs = build_jobs(video_index, chunk_plan, root, encoder.fingerprint(), params.pooling)
-    todo = [job for job in jobs if not store.is_current(job.video_id, job.fingerprint)]
-    mine = _my_share(jobs, todo, shard) if shard.distributed else todo
-    logger.info("Encoding %d of %d videos with %s (%d already current)", len(mine), len(jobs), encoder.name,
-                len(jobs) - len(todo))
-    stats = encode_jobs(mine, encoder, store, params.batch_size, params.num_workers, params.pooling,
-                        {"encoder_fingerprint": encoder.fingerprint()})
-    report = {
-        "encoder": encoder.name, "encoder_fingerprint": encoder.fingerprint(), "dim": encoder.dim,
-        "input_size": list(encoder.input_size), "device": str(encoder.device),
-        "videos_planned": len(jobs), "videos_skipped_current": len(jobs) - len(todo),
-        "videos_encoded": len(stats.encoded), "videos_failed": stats.failed,
-        "frames_encoded": stats.frames, "seconds": round(stats.seconds, 3), "frames_per_s": round(stats.frames_per_s, 2),
-    }
+    unstorable = [{"video_id": j.video_id, "path": j.path, "reason": "video_id cannot be a file name: re-run ingest"}
+                  for j in jobs if not store.accepts(j.video_id)]
+    jobs = [job for job in jobs if store.accepts(job.video_id)]
+    with nullcontext() if shard.distributed else store.writing():
+        todo = [job for job in jobs if not store.is_current(job.video_id, job.fingerprint)]
+        mine = _my_share(jobs, todo, shard) if shard.distributed else todo
+        logger.info("Encoding %d of %d videos with %s (%d already current)", len(mine), len(jobs), encoder.name,
+                    len(jobs) - len(todo))
+        stats = encode_jobs(mine, encoder, store, params.batch_size, params.num_workers, params.pooling,
+                            {"encoder_fingerprint": encoder.fingerprint()})
+    stats.failed[:0] = unstorable if shard.rank == 0 else []  # every rank saw them; report them once
+    report = _report(encoder, stats, len(jobs) + len(unstorable), len(jobs) - len(todo))
     logger.info("Encoded %d videos (%d frames, %.1f frames/s); %d failed", len(stats.encoded), stats.frames,
                 stats.frames_per_s, len(stats.failed))
     if shard.distributed:
         report = merge_reports(gather_to_all({**report, "videos_assigned": len(mine)}))
+    _check_any_usable(report, root)
     return report
+
+
+def _report(encoder: FrameEncoder, stats: EncodeStats, planned: int, current: int) -> dict:
+    return {
+        "encoder": encoder.name, "encoder_fingerprint": encoder.fingerprint(), "dim": encoder.dim,
+        "input_size": list(encoder.input_size), "device": str(encoder.device),
+        "videos_planned": planned, "videos_skipped_current": current,
+        "videos_encoded": len(stats.encoded), "videos_failed": stats.failed,
+        "frames_encoded": stats.frames, "seconds": round(stats.seconds, 3), "frames_per_s": round(stats.frames_per_s, 2),
+    }
+
+
+def _check_any_usable(report: dict, root: str) -> None:
+    """Every video failing is an input problem, not a result: fail, naming ``ingest.root`` and one file."""
+    failed = report["videos_failed"]
+    if failed and not report["videos_encoded"] and not report["videos_skipped_current"]:
+        raise IndexRootMismatch(f"all {len(failed)} videos under ingest.root '{root}' failed to encode (e.g. "
+                                f"{failed[0]['path']}: {failed[0]['reason']})")
 
 
 def _my_share(jobs: list[EncodeJob], todo: list[EncodeJob], shard: Shard) -> list[EncodeJob]:

@@ -10,13 +10,16 @@ from tqdm.auto import tqdm
 
 from nlv_kedro.ingestion.adapters import ManifestSource, read_manifest_source, read_source
 from nlv_kedro.ingestion.config import IngestConfig
+from nlv_kedro.ingestion.ids import assign_safe_ids, rename_ids
 from nlv_kedro.ingestion.report import validation_markdown
 from nlv_kedro.ingestion.sources import QUARANTINE_COLUMNS, assign_missing_splits
 from nlv_kedro.ingestion.validation import validate_table
 from nlv_kedro.video.probe import ProbeError, probe_video
 
 logger = logging.getLogger(__name__)
-ORDER_TRUE = ("true", "1", "yes")  # manifest spellings of a true `order_dependent` flag
+# Manifest spellings of the `order_dependent` flag (case and surrounding spaces ignored); anything else fails.
+ORDER_TRUE = ("true", "1", "yes", "y", "t")
+ORDER_FALSE = ("false", "0", "no", "n", "f", "")
 
 
 class IngestError(RuntimeError):
@@ -29,7 +32,7 @@ def discover_videos(params: IngestConfig) -> tuple[pd.DataFrame, pd.DataFrame, p
     if not root.is_dir():
         raise IngestError(f"ingest.root '{root}' is not a folder: point it at your videos")
     if isinstance(params.source, ManifestSource):
-        manifest = _manifest_path(root, params.manifest)
+        manifest = find_manifest(root, params.manifest)
         tables = read_manifest_source(root, params.source, manifest, params.extensions)
         found = f"manifest {manifest}" if manifest else "folder-per-class layout"
     else:
@@ -37,8 +40,16 @@ def discover_videos(params: IngestConfig) -> tuple[pd.DataFrame, pd.DataFrame, p
         found = f"{params.source.format} annotations"
     logger.info("Read %s in %s: %d videos, %d rejected, %d captions, %d QA rows", found, root,
                 len(tables.candidates), len(tables.rejected), len(tables.captions), len(tables.qa))
-    candidates = assign_missing_splits(tables.candidates, params.missing_split_fractions)
-    return candidates, tables.rejected, tables.captions, tables.qa
+    if tables.candidates.empty and tables.rejected.empty:
+        raise IngestError(f"ingest.root '{root}' holds no video ({found}, extensions {params.extensions}): "
+                          "point ingest.root at your videos")
+    order_flags(tables.candidates)  # fail before probing on an unknown spelling
+    candidates, ids = assign_safe_ids(tables.candidates)
+    for source, safe in ids.items():
+        if source != safe:
+            logger.info("Video id '%s' is not a safe file name: using '%s' (kept as source_id)", source, safe)
+    candidates = assign_missing_splits(candidates, params.missing_split_fractions)
+    return candidates, tables.rejected, rename_ids(tables.captions, ids), rename_ids(tables.qa, ids)
 
 
 def probe_candidates(candidates: pd.DataFrame, params: IngestConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -50,6 +61,10 @@ def probe_candidates(candidates: pd.DataFrame, params: IngestConfig) -> tuple[pd
             info = probe_video(root / row["path"], check_last_frame=params.check_last_frame)
         except ProbeError as exc:
             rejected.append({"video_id": row["video_id"], "path": row["path"], "stage": "probe", "reason": exc.reason})
+            continue
+        except (OSError, ValueError, RuntimeError) as exc:  # one odd file never stops ingest
+            rejected.append({"video_id": row["video_id"], "path": row["path"], "stage": "probe",
+                             "reason": f"probing failed: {type(exc).__name__}: {exc}"})
             continue
         probed.append({**row, **info.to_dict()})
     columns = list(candidates.columns) + ["fps", "n_frames", "duration_s", "width", "height", "codec", "decoder"]
@@ -68,7 +83,7 @@ def gather_quarantine(
     validate_rejects: pd.DataFrame,
     accepted: pd.DataFrame,
 ) -> tuple[pd.DataFrame, dict]:
-    """One quarantine table (persisted even if the run then fails) and the ingest summary."""
+    """One quarantine table and the ingest summary (published by `accept_index`, with the index or not at all)."""
     n_accepted = len(accepted)
     parts = [d for d in (discover_rejects, probe_rejects, validate_rejects) if len(d)]
     quarantine = pd.concat(parts, ignore_index=True)[QUARANTINE_COLUMNS] if parts else discover_rejects
@@ -85,32 +100,57 @@ def gather_quarantine(
     return quarantine, summary
 
 
-def accept_index(accepted: pd.DataFrame, summary: dict, params: IngestConfig) -> pd.DataFrame:
-    """Publish `video_index`; fail with a clear message only when too little valid input remains."""
+def accept_index(
+    accepted: pd.DataFrame, quarantine: pd.DataFrame, summary: dict, params: IngestConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Publish `video_index`, `quarantine` and the summary together, or nothing.
+
+    Fails with a clear message when too little valid input remains; then no output is written, so an old
+    `video_index` never sits next to a quarantine table from another run. The index records the root it
+    was read from (``ingest_root``), which preprocess and encode check against ``ingest.root``.
+    """
     total, rejected = summary["total_inputs"], summary["rejected"]
+    reasons = "; ".join(f"{n}x {r}" for r, n in list(summary.get("rejected_by_reason", {}).items())[:3])
     if accepted.empty:
         raise IngestError(
-            f"no valid video remains in ingest.root '{params.root}' ({rejected} inputs rejected; "
-            "see the quarantine dataset for the reasons)"
+            f"no valid video remains in ingest.root '{params.root}' ({rejected} inputs rejected: {reasons}; "
+            "the log lists each file)"
         )
     if total and rejected / total > params.max_rejected_fraction:
         raise IngestError(
-            f"{rejected}/{total} inputs rejected, more than ingest.max_rejected_fraction="
-            f"{params.max_rejected_fraction}; see the quarantine dataset, fix the inputs or raise that parameter"
+            f"{rejected}/{total} inputs rejected ({reasons}), more than ingest.max_rejected_fraction="
+            f"{params.max_rejected_fraction}; the log lists each file: fix the inputs or raise that parameter"
         )
-    return typed_index(accepted)
+    index = typed_index(accepted)
+    index["ingest_root"] = params.root
+    return index, quarantine, {**summary, "root": params.root}
 
 
 def typed_index(accepted: pd.DataFrame) -> pd.DataFrame:
     """`video_index` with ``order_dependent`` as a bool column (False where the source has no such column).
 
-    The manifest gives the flag as text ("True", "true", "1", "yes" count as true); it is read here, once, and
-    the catalog loads the column back as bool, so no later step parses it.
+    The manifest gives the flag as text (``ORDER_TRUE`` / ``ORDER_FALSE`` spellings, any case); it is read
+    here, once, and the catalog loads the column back as bool, so no later step parses it. Any other value
+    fails, naming the column, the video and the allowed spellings.
     """
     table = accepted.copy()
-    flags = table["order_dependent"] if "order_dependent" in table else pd.Series(False, index=table.index)
-    table["order_dependent"] = flags.astype(str).str.strip().str.lower().isin(ORDER_TRUE)
+    table["order_dependent"] = order_flags(table)
     return table
+
+
+def order_flags(table: pd.DataFrame) -> pd.Series:
+    """The ``order_dependent`` column as bools; an unknown spelling raises IngestError naming it."""
+    flags = table["order_dependent"] if "order_dependent" in table else pd.Series("", index=table.index)
+    text = flags.fillna("").astype(str).str.strip().str.lower()
+    unknown = ~text.isin(ORDER_TRUE + ORDER_FALSE)
+    if unknown.any():
+        row = table.loc[unknown].iloc[0]
+        raise IngestError(
+            f"manifest column 'order_dependent' has {int(unknown.sum())} unknown values, e.g. "
+            f"'{flags[unknown].iloc[0]}' for '{row.get('path', '')}'; "
+            f"allowed: {', '.join(v for v in ORDER_TRUE + ORDER_FALSE if v)} (any case) or empty"
+        )
+    return text.isin(ORDER_TRUE)
 
 
 def publish_annotations(
@@ -123,7 +163,8 @@ def publish_annotations(
     return kept_captions, kept_qa
 
 
-def _manifest_path(root: Path, manifest: str | None) -> Path | None:
+def find_manifest(root: Path, manifest: str | None) -> Path | None:
+    """The manifest file ``ingest.manifest`` names (relative to root or the working dir); None = folder-per-class."""
     if manifest is None:
         return None
     given = Path(manifest)

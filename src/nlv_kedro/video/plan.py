@@ -210,12 +210,34 @@ def plan_video(
     return plan
 
 
+class IndexRootMismatch(ValueError):
+    """``video_index`` does not describe the videos under ``ingest.root`` (stale index or wrong root)."""
+
+
+def check_index_root(video_index: pd.DataFrame, root: str | Path) -> None:
+    """Fail fast, in one line naming ``ingest.root``, when the index was made from another root or none of its
+    videos exists under ``root`` (so a step never replaces a good output with an empty one)."""
+    if video_index.empty:
+        raise IndexRootMismatch("video_index is empty: run the ingest pipeline first")
+    indexed = {str(r) for r in video_index.get("ingest_root", pd.Series(dtype=str)).dropna().unique() if str(r)}
+    if indexed and all(i != str(root) and Path(i).resolve() != Path(root).resolve() for i in indexed):
+        made = sorted(indexed)[0]
+        raise IndexRootMismatch(f"video_index was made by ingest from '{made}' but ingest.root is '{root}': "
+                                f"pass --params=ingest.root={made} (or the --env that sets it), or re-run ingest")
+    paths = video_index["path"].astype(str)
+    if not any((Path(root) / p).is_file() for p in paths):
+        raise IndexRootMismatch(f"none of the {len(paths)} videos of video_index exists under ingest.root "
+                                f"'{root}' (e.g. '{paths.iloc[0]}'): pass the ingest.root ingest indexed, or re-run ingest")
+
+
 def plan_videos(video_index: pd.DataFrame, root: str | Path, config: PlanConfig) -> tuple[dict, dict]:
     """Plan every video of the index -> (``chunk_plan`` {video_id: plan dict}, kept-frame statistics).
 
-    A video that fails to decode is listed under the statistics' ``failures`` with its reason and left out
-    of the plan; it never stops the others.
+    A video that fails to plan is listed under the statistics' ``failures`` with its file and reason and left
+    out of the plan; it never stops the others. A stale index (see :func:`check_index_root`) or every video
+    failing raises instead, so no empty plan replaces a good one.
     """
+    check_index_root(video_index, root)
     plans: dict[str, dict] = {}
     failures: list[dict[str, str]] = []
     for row in tqdm(video_index.to_dict("records"), desc="planning frames", unit="video"):
@@ -223,10 +245,17 @@ def plan_videos(video_index: pd.DataFrame, root: str | Path, config: PlanConfig)
         try:
             plan = plan_video(path, row["video_id"], row["fps"], int(row["n_frames"]), config, row.get("decoder", "decord"))
         except VideoDecodeError as exc:
-            logger.warning("Skipping %s: %s", path, exc.reason)
             failures.append({"video_id": row["video_id"], "path": row["path"], "reason": exc.reason})
+        except Exception as exc:  # noqa: BLE001 - one odd video (bad id, odd stream) must not stop the rest
+            failures.append({"video_id": row["video_id"], "path": row["path"],
+                             "reason": f"planning failed: {type(exc).__name__}: {exc}"})
+        else:
+            plans[row["video_id"]] = plan.to_dict()
             continue
-        plans[row["video_id"]] = plan.to_dict()
+        logger.warning("Skipping %s: %s", path, failures[-1]["reason"])
+    if not plans:
+        raise IndexRootMismatch(f"all {len(failures)} videos under ingest.root '{root}' failed to plan (e.g. "
+                                f"{failures[0]['path']}: {failures[0]['reason']}); chunk_plan is left as it was")
     stats = kept_frame_stats(plans)
     stats["failures"] = failures
     stats["plan_fingerprint"] = config.fingerprint()

@@ -25,9 +25,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                  name="validate_videos_node"),
             Node(gather_quarantine,
                  ["ingest_discover_rejects", "ingest_probe_rejects", "ingest_validate_rejects", "ingest_validated"],
-                 ["quarantine", "ingest_summary"], name="gather_quarantine_node"),
-            Node(accept_index, ["ingest_validated", "ingest_summary", "params:ingest"], "video_index",
-                 name="accept_index_node"),
+                 ["ingest_quarantine", "ingest_draft_summary"], name="gather_quarantine_node"),
+            # publishes the index, quarantine and summary together (or nothing, when ingest fails)
+            Node(accept_index, ["ingest_validated", "ingest_quarantine", "ingest_draft_summary", "params:ingest"],
+                 ["video_index", "quarantine", "ingest_summary"], name="accept_index_node"),
             Node(publish_annotations, ["ingest_source_captions", "ingest_source_qa", "video_index"],
                  ["video_captions", "video_qa_pairs"], name="publish_annotations_node"),
         ]
