@@ -222,3 +222,12 @@ def test_failed_ingest_publishes_no_quarantine_without_an_index(tmp_path: Path, 
 def test_empty_folder_fails_naming_ingest_root(tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"ingest\.root .* holds no video"):
         _run_slice(_params(tmp_path, manifest=None))
+
+
+def test_numeric_looking_ids_load_back_as_text(tmp_path: Path) -> None:
+    entries = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_ingest.yml").read_text())
+    table = typed_index(pd.DataFrame({"video_id": ["0001", "2"], "source_id": ["0001", "2"], "path": ["0001.mp4", "2.mp4"]}))
+    for name in ("video_index", "quarantine", "video_captions"):
+        catalog = DataCatalog.from_config({name: {**entries[name], "filepath": str(tmp_path / f"{name}.csv")}})
+        catalog.save(name, table[["video_id", "path"]] if name != "video_index" else table)
+        assert catalog.load(name)["video_id"].tolist() == ["0001", "2"]
