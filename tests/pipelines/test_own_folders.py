@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -32,8 +33,11 @@ def _class_folders(root: Path, good_video: Path) -> Path:
 
 
 def _ingest(root: Path, **overrides) -> pd.DataFrame:
-    catalog = run_slice(ingest_pipeline(), {"params:ingest": IngestConfig(root=str(root), **overrides)})
-    return catalog["video_index"].load()
+    return _ingest_outputs(root, **overrides)["video_index"].load()
+
+
+def _ingest_outputs(root: Path, **overrides):
+    return run_slice(ingest_pipeline(), {"params:ingest": IngestConfig(root=str(root), **overrides)})
 
 
 def _preprocess(index: pd.DataFrame, root: Path) -> tuple[dict, dict]:
@@ -66,11 +70,16 @@ def test_manifest_video_id_with_slashes_stays_inside_the_store(tmp_path: Path, g
     root.mkdir()
     for name in ("a", "b", "c"):
         shutil.copy(good_video, root / f"{name}.mp4")
-    (root / "manifest.csv").write_text("path,video_id,label\na.mp4,../../x,k\nb.mp4,x,k\nc.mp4,,k\n")
-    index = _ingest(root)
+    (root / "manifest.csv").write_text("path,video_id,label,caption\na.mp4,../../x,k,up\nb.mp4,x,k,\nc.mp4,,k,\n")
+    (root / "qa.jsonl").write_text(json.dumps({"video_id": "../../x", "question": "q", "choices": ["a", "b"],
+                                               "answer": 0, "type": "t"}) + "\n")
+    outputs = _ingest_outputs(root)
+    index = outputs["video_index"].load()
     assert sorted(index["source_id"]) == ["../../x", "c", "x"]
     ids = dict(zip(index["source_id"], index["video_id"]))
     assert ids["x"] == "x" and ids["../../x"].startswith("x-") and ids["c"] == "c"
+    assert outputs["video_captions"].load()["video_id"].tolist() == [ids["../../x"]]
+    assert outputs["video_qa_pairs"].load()["video_id"].tolist() == [ids["../../x"]]
     plan, _ = _preprocess(index, root)
     store = EmbeddingStore(tmp_path / "store")
     assert _encode(index, plan, root, store)["videos_encoded"] == 3
