@@ -128,7 +128,7 @@ def _fit_method(method: str, table: pd.DataFrame, vectors: dict[str, np.ndarray]
         llm.model = apply_lora(llm.model, lora)
     items = [training_items(part, vectors, llm, p.max_tokens, params.llm.system_prompt) for part in (train, val)]
     history = fit_bridge(projector, llm.model, llm.tokenizer.pad_token_id, items[0], items[1], params.training,
-                         params.seed, bool(lora))
+                         params.seed, bool(lora), method)
     state = trainable_state(_Holder(projector, llm.model))
     settings = {"method": method, "llm": params.llm.name, "system_prompt": params.llm.system_prompt,
                 "lora": lora, "score_reduction": params.score_reduction}
