@@ -12,6 +12,7 @@ import torch
 from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
 from nlv_kedro.qa.llm import load_llm
 from nlv_kedro.qa.module import TrainConfig, fit_bridge
+from nlv_kedro.qa.scoring import Question, score_choices
 from nlv_kedro.training.fit import epochs_completed
 from tests.qa.test_video_qa import _items, _params, _projector, qa_corpus, save_tiny_llm, tiny_llm_dir  # noqa: F401
 from tests.training.test_resume import kill_after_first_checkpoint
@@ -69,3 +70,17 @@ def test_the_same_seed_trains_the_same_projector_weights(tmp_path, tiny_llm_dir,
     assert set(first) == set(second) and first
     assert all(np.array_equal(first[k], second[k]) for k in first)
     assert runs[0]["history"] == runs[1]["history"] and len(runs[0]["history"]) == 2
+
+
+def test_training_and_scoring_show_tqdm_progress_bars(tmp_path, tiny_llm_dir, capsys, monkeypatch) -> None:  # noqa: F811
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    llm = load_llm(tiny_llm_dir)
+    projector = _projector(llm)
+    fit_bridge(projector, llm.model, llm.tokenizer.pad_token_id, _items(llm), _items(llm, 4),
+               TrainConfig(max_epochs=1, batch_size=4, checkpoint_dir=str(tmp_path)))
+    questions = [Question(item.prompt, item.vectors, [item.answer, item.answer[1:]]) for item in _items(llm, 2)]
+    score_choices(llm, projector, questions, progress=True)
+    captured = capsys.readouterr()
+    bars = captured.out + captured.err  # Lightning's tqdm bar writes to stdout, tqdm's own to stderr
+    assert "Epoch 0:" in bars and "it/s" in bars and "━" not in bars  # Lightning's tqdm bar, not the rich one
+    assert "scoring choices" in captured.err

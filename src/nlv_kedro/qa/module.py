@@ -16,7 +16,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.callbacks import EarlyStopping, TQDMProgressBar
 from torch import nn
 from pydantic import Field
 from torch.utils.data import DataLoader
@@ -47,6 +47,9 @@ class TrainConfig(Strict):
     patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
     batch_size: int = Field(4, ge=1)
     accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
+    # torch.use_deterministic_algorithms (warn-only) from training on: the same seed trains the same weights on a
+    # GPU too (no effect on CPU results); Lightning also sets CUBLAS_WORKSPACE_CONFIG when it is unset
+    deterministic: bool = True
     checkpoint_dir: str = "data/06_models/video_qa_checkpoints"  # <dir>/<method>/last.ckpt, every epoch
     resume: bool = False                     # continue each method from its last.ckpt when it exists
 
@@ -123,8 +126,9 @@ def fit_bridge(projector: Projector, llm: nn.Module, pad_id: int, train: list[QA
     checkpoint_dir = Path(config.checkpoint_dir) / name
     trainer = L.Trainer(max_epochs=config.max_epochs, accelerator=config.accelerator, devices=1, logger=False,
                         enable_model_summary=False, enable_progress_bar=True, num_sanity_val_steps=0,
+                        deterministic="warn" if config.deterministic else None,
                         callbacks=[EarlyStopping("val/loss", mode="min", patience=config.patience), best,
-                                   last_checkpoint(checkpoint_dir)],
+                                   last_checkpoint(checkpoint_dir), TQDMProgressBar()],
                         plugins=[AtomicCheckpointIO()], default_root_dir=checkpoint_dir)
     resumed = resume_checkpoint(checkpoint_dir, config.resume, config.max_epochs, "video_qa.training")
     with warnings.catch_warnings():  # the frozen LLM is in eval mode on purpose

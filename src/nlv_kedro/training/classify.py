@@ -36,6 +36,8 @@ class ClassifierConfig(Strict):
     max_chunks: int = Field(64, ge=1, description="chunks per video seen in training (longer videos are cut)")
     label_smoothing: float = Field(0.1, ge=0, lt=1)
     accelerator: str = "auto"
+    deterministic: bool = Field(True, description="torch.use_deterministic_algorithms (warn-only) from training "
+                                "on: same seed, same weights on a GPU too (no effect on CPU results)")
     checkpoint_dir: str = Field("data/06_models/downstream_checkpoints",
                                 description="last.ckpt of each method, every epoch, in <checkpoint_dir>/<method>")
     resume: bool = Field(False, description="continue each method from its last.ckpt when it exists")
@@ -101,6 +103,7 @@ def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: S
     trainer = L.Trainer(
         max_epochs=config.max_epochs, accelerator=config.accelerator, devices=1, logger=False,
         enable_model_summary=False, enable_progress_bar=False, precision=resolve_precision("auto"),
+        deterministic="warn" if config.deterministic else None,
         callbacks=[EarlyStopping("val/acc", mode="max", patience=config.patience), best,
                    last_checkpoint(checkpoint_dir)],
         plugins=[AtomicCheckpointIO()], default_root_dir=checkpoint_dir,
