@@ -68,7 +68,15 @@ def test_resuming_an_early_stopped_run_trains_nothing_and_keeps_its_best_weights
     last = tmp_path / "ckpt" / "m" / "last.ckpt"
     mtime, weights = last.stat().st_mtime_ns, {k: v.clone() for k, v in module.state_dict().items()}
     again, resumed = fit_at(str(tmp_path), max_epochs=50, patience=1, lr=1e-9, resume=True)
-    assert resumed["history"] == info["history"] and len(info["history"]) == 2
+    assert resumed["history"] == info["history"] and len(info["history"]) == info["epochs"] == 2
     assert resumed["best_val_acc"] == info["best_val_acc"]
     assert last.stat().st_mtime_ns == mtime
+    assert all(torch.equal(v, again.state_dict()[k]) for k, v in weights.items())
+
+
+def test_resuming_a_run_that_reached_max_epochs_trains_nothing(tmp_path: Path) -> None:
+    module, info = fit_at(str(tmp_path), max_epochs=2)
+    weights = {k: v.clone() for k, v in module.state_dict().items()}
+    again, resumed = fit_at(str(tmp_path), max_epochs=2, resume=True)
+    assert resumed["history"] == info["history"] and resumed["epochs"] == info["epochs"] == 2
     assert all(torch.equal(v, again.state_dict()[k]) for k, v in weights.items())

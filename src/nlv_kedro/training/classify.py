@@ -114,7 +114,7 @@ def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: S
     resumed = resume_checkpoint(checkpoint_dir, config.resume, config.max_epochs, "downstream.supervised")
     trainer.fit(module, loader(train, train_y, True), loader(val, val_y, False), ckpt_path=resumed,
                 weights_only=True)
-    return module.eval(), {"best_val_acc": best.best, "epochs": trainer.current_epoch + 1, "history": best.epochs,
+    return module.eval(), {"best_val_acc": best.best, "epochs": len(best.epochs), "history": best.epochs,
                            "resumed_from": resumed}
 
 
