@@ -72,7 +72,8 @@ def test_the_same_seed_trains_the_same_projector_weights(tmp_path, tiny_llm_dir,
     assert runs[0]["history"] == runs[1]["history"] and len(runs[0]["history"]) == 2
 
 
-def test_training_and_scoring_show_tqdm_progress_bars(tmp_path, tiny_llm_dir, capsys, monkeypatch) -> None:  # noqa: F811
+def test_training_and_scoring_show_tqdm_progress_bars(tmp_path, tiny_llm_dir, capsys,  # noqa: F811
+                                                    monkeypatch) -> None:
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
     llm = load_llm(tiny_llm_dir)
     projector = _projector(llm)

@@ -1,4 +1,4 @@
-"""Resumable supervised fine-tuning: kill a real run after its first last.ckpt, resume it, find the history intact."""
+"""Supervised fine-tuning: a killed run resumes from its last epoch with its history; same seed, same weights."""
 
 from __future__ import annotations
 
@@ -80,3 +80,9 @@ def test_resuming_a_run_that_reached_max_epochs_trains_nothing(tmp_path: Path) -
     again, resumed = fit_at(str(tmp_path), max_epochs=2, resume=True)
     assert resumed["history"] == info["history"] and resumed["epochs"] == info["epochs"] == 2
     assert all(torch.equal(v, again.state_dict()[k]) for k, v in weights.items())
+
+
+def test_the_same_seed_trains_the_same_classifier(tmp_path: Path) -> None:
+    (first, a), (second, b) = (fit_at(str(tmp_path / run), max_epochs=2) for run in ("a", "b"))
+    assert a["history"] == b["history"]
+    assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
