@@ -6,6 +6,7 @@
 It reads the trained projector (`qa_projector`) and the video's stored vectors through the project's
 catalog, so `kedro run --pipelines=video_qa` (after encode and pretrain) must have run. Without
 ``--choices`` the answer is generated greedily; with them, each choice is scored by log-likelihood.
+An unknown video id, a missing projector or a run without QA pairs is answered in one line, exit code 1.
 """
 
 from __future__ import annotations
