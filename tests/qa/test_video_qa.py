@@ -38,8 +38,11 @@ IN_DIM = 6
 
 @pytest.fixture(scope="module")
 def tiny_llm_dir(tmp_path_factory) -> str:
+    return save_tiny_llm(tmp_path_factory.mktemp("tiny_llm"))
+
+
+def save_tiny_llm(path) -> str:
     """A 2-layer, 32-d random Llama and a byte-level tokenizer with ChatML specials, saved like any HF model."""
-    path = tmp_path_factory.mktemp("tiny_llm")
     vocab = {ch: i for i, ch in enumerate(pre_tokenizers.ByteLevel.alphabet())}
     backend = Tokenizer(models.BPE(vocab=vocab, merges=[]))
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -120,12 +123,13 @@ def _items(llm, n: int = 8) -> list[QAItem]:
                    encode_answer(tok, "left" if i % 2 else "right", end)) for i in range(n)]
 
 
-def test_training_moves_the_projector_and_never_the_llm(llm) -> None:
+def test_training_moves_the_projector_and_never_the_llm(llm, tmp_path) -> None:
     frozen = {k: v.clone() for k, v in llm.model.state_dict().items()}
     projector = _projector(llm)
     start = {k: v.clone() for k, v in projector.state_dict().items()}
     history = fit_bridge(projector, llm.model, llm.tokenizer.pad_token_id, _items(llm), _items(llm, 4),
-                         TrainConfig(max_epochs=2, batch_size=4, lr=1e-2))
+                         TrainConfig(max_epochs=2, batch_size=4, lr=1e-2,
+                                                              checkpoint_dir=str(tmp_path)))
     assert len(history) == 2 and all(np.isfinite([h["val_loss"], h["train_loss"]]).all() for h in history)
     assert all(torch.equal(v, llm.model.state_dict()[k]) for k, v in frozen.items())
     assert not all(torch.equal(v, projector.state_dict()[k]) for k, v in start.items())
@@ -220,7 +224,7 @@ def _params(tmp_path, llm_name: str, **overrides) -> VideoQAConfig:
         "methods": ["text_only", "mean_pool", "frozen_chunks", "nextlevel"],
         "llm": {"name": llm_name, "cache_dir": str(tmp_path / "cache")},
         "projector": {"hidden_dim": 8, "max_tokens": 2},
-        "training": {"max_epochs": 1, "batch_size": 8},
+        "training": {"max_epochs": 1, "batch_size": 8, "checkpoint_dir": str(tmp_path / "qa_ckpt")},
         **overrides,
     })
 

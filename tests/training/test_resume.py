@@ -50,27 +50,28 @@ def params_at(root: str, max_epochs: int, resume: bool = False) -> PretrainParam
     })
 
 
-def _kill_after_first_checkpoint(root: Path) -> None:
+def kill_after_first_checkpoint(child: str, root: Path, last: Path) -> None:
+    """Run the Python code ``child`` (argv[1] is ``root``) in a subprocess; SIGKILL it once ``last`` exists."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT)]),
            "TQDM_DISABLE": "1"}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(root)], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
-    last, deadline = root / "ckpt" / "last.ckpt", time.monotonic() + 120
+    process = subprocess.Popen([sys.executable, "-c", child, str(root)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
     try:
         while not last.is_file():
-            assert child.poll() is None, f"pretraining exited early: {child.stderr.read().decode()[-2000:]}"
-            assert time.monotonic() < deadline, "no last.ckpt within 120 s"
+            assert process.poll() is None, f"training exited early: {process.stderr.read().decode()[-2000:]}"
+            assert time.monotonic() < deadline, f"no {last.name} within 120 s"
             time.sleep(0.05)
         time.sleep(0.3)  # let it get into a later epoch, possibly mid-write of the next last.ckpt
     finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    assert child.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
 
 
 def test_killed_pretraining_resumes_from_last_epoch_with_history(tmp_path: Path) -> None:
-    _kill_after_first_checkpoint(tmp_path)
     last = tmp_path / "ckpt" / "last.ckpt"
+    kill_after_first_checkpoint(CHILD, tmp_path, last)
     assert not list(last.parent.glob("*-v1.ckpt")) and stat.S_IMODE(last.stat().st_mode) == 0o644
     saved = torch.load(last, map_location="cpu", weights_only=False)  # whole, despite the kill
     done = epochs_completed(last)

@@ -6,17 +6,20 @@
 It reads the trained projector (`qa_projector`) and the video's stored vectors through the project's
 catalog, so `kedro run --pipelines=video_qa` (after encode and pretrain) must have run. Without
 ``--choices`` the answer is generated greedily; with them, each choice is scored by log-likelihood.
+An unknown video id, a missing projector or a run without QA pairs is answered in one line, exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 import click
 import numpy as np
 
+from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.offline import apply_offline_defaults
 from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.qa.artifact import load_bridge, settings_of
@@ -27,6 +30,32 @@ from nlv_kedro.qa.scoring import Question, generate_answer, score_choices
 
 logger = logging.getLogger(__name__)
 _STORES = {"chunks": "chunk_embeddings", "contextual": "contextual_embeddings"}
+ENCODE_HINT = ("to ask about a new video, add it to the dataset and run "
+               "`kedro run --pipelines=ingest,preprocess,encode,pretrain`")
+
+
+class AskError(Exception):
+    """A mistake in the question's inputs, answered with one line (and exit code 1), not a traceback."""
+
+
+def video_tensors(store: EmbeddingStore, video_id: str, store_name: str) -> dict[str, np.ndarray]:
+    """The video's stored vectors; an unknown id fails naming some ids that exist and how to add a video."""
+    try:
+        known = video_id in store
+    except ValueError:  # not even a valid file name
+        known = False
+    if not known:
+        ids = store.ids()
+        some = ", ".join(ids[:5]) + (f", ... ({len(ids)} in all)" if len(ids) > 5 else "")
+        raise AskError(f"unknown video id {video_id!r}: {store_name} holds {some or 'no videos yet'}; {ENCODE_HINT}")
+    return store.read(video_id)[0]
+
+
+def check_projector(artifact: dict) -> None:
+    """A projector file written when video_qa had no QA pairs holds no tensors: say so in one line."""
+    skipped = artifact.get("metadata", {}).get("skipped")
+    if skipped:
+        raise AskError(f"no trained QA projector: video_qa was skipped because {skipped}")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -47,26 +76,46 @@ def main(argv: list[str] | None = None) -> None:
     apply_offline_defaults()
     if not args.verbose:  # the answer is the output; Kedro's startup log would bury it
         logging.disable(logging.WARNING)
+    try:
+        _ask(args)
+    except AskError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def _load(args: argparse.Namespace) -> tuple[dict, VideoQAConfig, dict | None]:
+    """(projector artifact, video_qa parameters, the video's stored vectors or None) from the project catalog."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
+    from kedro.io import DatasetError
 
     bootstrap_project(args.project_path)
     with KedroSession.create(project_path=args.project_path, env=args.env) as session:
         context = session.load_context()
-        artifact = context.catalog.load("qa_projector")
+        try:
+            artifact = context.catalog.load("qa_projector")
+        except DatasetError as error:
+            raise AskError(f"no QA projector to load ({str(error).strip().splitlines()[-1]}): "
+                           "run `kedro run --pipelines=video_qa` first") from error
+        check_projector(artifact)
         params = VideoQAConfig.model_validate(context.params["video_qa"])
-        method = settings_of(artifact)["method"]
-        source = VIDEO_SOURCE[method]
+        source = VIDEO_SOURCE[settings_of(artifact)["method"]]
         tensors = None
         if source and not args.text_only:
-            tensors, _ = context.catalog.load(_STORES[source]).read(args.video_id)
+            tensors = video_tensors(context.catalog.load(_STORES[source]), args.video_id, _STORES[source])
+    return artifact, params, tensors
+
+
+def _ask(args: argparse.Namespace) -> None:
+    artifact, params, tensors = _load(args)
+    method = settings_of(artifact)["method"]
     llm, projector = load_bridge(artifact, params.llm.cache_dir, params.llm.trust_remote_code)
     raw = method_vectors(method, tensors, tensors) if tensors is not None else None
     vectors = video_tokens_input(raw, projector.config.max_tokens)
     system_prompt = settings_of(artifact).get("system_prompt")
     if not args.choices:
         click.echo(generate_answer(llm, projector if vectors is not None else None, vectors, args.question,
-                              system_prompt, args.max_new_tokens))
+                                   system_prompt, args.max_new_tokens))
         return
     end_id = end_of_turn_id(llm.tokenizer)
     prompt = encode_prompt(llm.tokenizer, args.question, with_video=vectors is not None, system_prompt=system_prompt)

@@ -29,9 +29,19 @@ logger = logging.getLogger(__name__)
 QA_TYPES = ("order", "direction", "count", "content")
 
 
-def prepare_qa_pairs(qa_pairs: pd.DataFrame, video_index: pd.DataFrame, params: VideoQAConfig) -> pd.DataFrame:
-    """QA rows with their video's split; rows whose video is not indexed are dropped (and counted in the log)."""
-    missing = {"video_id", "question", "choices", "answer", "type"} - set(qa_pairs.columns)
+QA_COLUMNS = ["video_id", "question", "choices", "answer", "type"]
+NO_QA = "the dataset has no QA pairs (video_qa_pairs is empty)"
+
+
+def prepare_qa_pairs(qa_pairs: pd.DataFrame | None, video_index: pd.DataFrame, params: VideoQAConfig) -> pd.DataFrame:
+    """QA rows with their video's split; rows whose video is not indexed are dropped (and counted in the log).
+
+    No QA pairs at all (an empty or missing table) is not an error: video_qa is skipped, logged here once, and
+    the later nodes write empty-but-valid outputs (``qa_metrics["skipped"]`` says why)."""
+    if qa_pairs is None or qa_pairs.empty:
+        logger.warning("video_qa: skipped, %s; ingest publishes QA pairs for datasets that have them", NO_QA)
+        return pd.DataFrame(columns=[*QA_COLUMNS, "split"])
+    missing = set(QA_COLUMNS) - set(qa_pairs.columns)
     if missing:
         raise ValueError(f"qa_pairs lacks columns {sorted(missing)}: expected the QA rows ingest publishes (video_qa_pairs)")
     splits = video_index[["video_id", "split"]].astype(str)
@@ -62,7 +72,11 @@ def collect_video_vectors(qa_table: pd.DataFrame, chunk_embeddings: EmbeddingSto
 def train_qa_projectors(qa_table: pd.DataFrame, video_vectors: dict[str, dict[str, np.ndarray]],
                         params: VideoQAConfig) -> dict[str, dict]:
     """{method: {"artifact": safetensors dict, "history": epochs}} for each method that has video tokens."""
-    out = {}
+    out: dict[str, dict] = {}
+    if qa_table.empty:
+        return out
+    if not video_vectors:
+        raise ValueError("video_qa trains no projector: add a video method (nextlevel) to video_qa.methods")
     for method, vectors in video_vectors.items():
         start = time.perf_counter()
         llm = _llm(params)
@@ -75,6 +89,8 @@ def train_qa_projectors(qa_table: pd.DataFrame, video_vectors: dict[str, dict[st
 def evaluate_video_qa(qa_table: pd.DataFrame, video_vectors: dict[str, dict[str, np.ndarray]],
                       qa_projectors: dict[str, dict], params: VideoQAConfig) -> tuple[dict, dict]:
     """Test accuracy of every method (overall and per question type) -> (`qa_metrics`, flat MLflow metrics)."""
+    if qa_table.empty:
+        return {"skipped": NO_QA, "accuracy": {}, "goals": {}, "training": {}, "settings": {}}, {}
     test = qa_table[qa_table["split"] == "test"]
     if test.empty:
         raise ValueError("video_qa: no QA pairs on test videos; check the split column of video_index")
@@ -99,9 +115,12 @@ def evaluate_video_qa(qa_table: pd.DataFrame, video_vectors: dict[str, dict[str,
 
 
 def export_qa_projector(qa_projectors: dict[str, dict]) -> tuple[dict, dict]:
-    """The NextLevel projector (else the first trained one) -> (safetensors dict, JSON config) for the CLI."""
+    """The NextLevel projector (else the first trained one) -> (safetensors dict, JSON config) for the CLI.
+
+    None trained (no QA pairs; :func:`train_qa_projectors` refuses a run without a video method): a projector
+    file with no tensors, whose metadata says why, which ``qa.ask`` reports in one line."""
     if not qa_projectors:
-        raise ValueError("video_qa trained no projector: add a video method (nextlevel) to video_qa.methods")
+        return {"tensors": {}, "metadata": {"skipped": NO_QA}}, {"skipped": NO_QA}
     method = "nextlevel" if "nextlevel" in qa_projectors else next(iter(qa_projectors))
     artifact = qa_projectors[method]["artifact"]
     config = {k: json.loads(v) for k, v in artifact["metadata"].items()}
@@ -128,7 +147,7 @@ def _fit_method(method: str, table: pd.DataFrame, vectors: dict[str, np.ndarray]
         llm.model = apply_lora(llm.model, lora)
     items = [training_items(part, vectors, llm, p.max_tokens, params.llm.system_prompt) for part in (train, val)]
     history = fit_bridge(projector, llm.model, llm.tokenizer.pad_token_id, items[0], items[1], params.training,
-                         params.seed, bool(lora))
+                         params.seed, bool(lora), method)
     state = trainable_state(_Holder(projector, llm.model))
     settings = {"method": method, "llm": params.llm.name, "system_prompt": params.llm.system_prompt,
                 "lora": lora, "score_reduction": params.score_reduction}

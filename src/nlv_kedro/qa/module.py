@@ -11,16 +11,20 @@ import copy
 import logging
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping
+from lightning.pytorch.callbacks import EarlyStopping, TQDMProgressBar
 from torch import nn
 from pydantic import Field
 from torch.utils.data import DataLoader
 
 from nlv_kedro.config import Strict
 from nlv_kedro.qa.bridge import EncodedPrompt, Projector, answer_loss, splice
+from nlv_kedro.training.fit import AtomicCheckpointIO, last_checkpoint, resume_checkpoint
+from nlv_kedro.training.keep_best import KeepBest
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,11 @@ class TrainConfig(Strict):
     patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
     batch_size: int = Field(4, ge=1)
     accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
+    # torch.use_deterministic_algorithms (warn-only) from training on: the same seed trains the same weights on a
+    # GPU too (no effect on CPU results); Lightning also sets CUBLAS_WORKSPACE_CONFIG when it is unset
+    deterministic: bool = True
+    checkpoint_dir: str = "data/06_models/video_qa_checkpoints"  # <dir>/<method>/last.ckpt, every epoch
+    resume: bool = False                     # continue each method from its last.ckpt when it exists
 
 
 def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.Tensor | None]:
@@ -62,6 +71,10 @@ class VideoQAModule(L.LightningModule):
                  lora: bool = False) -> None:
         super().__init__()
         self.projector, self.llm, self.pad_id, self.config, self.lora = projector, llm, pad_id, config, lora
+        self.strict_loading = False  # checkpoints hold the trainable weights only, not the frozen LLM
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["state_dict"] = dict(trainable_state(self))
 
     def train(self, mode: bool = True) -> VideoQAModule:
         super().train(mode)
@@ -86,29 +99,6 @@ class VideoQAModule(L.LightningModule):
         return torch.optim.AdamW(params, lr=self.config.lr, weight_decay=self.config.weight_decay)
 
 
-class KeepBest(Callback):
-    """Remember the trainable weights at the best val loss and put them back when training ends."""
-
-    def __init__(self) -> None:
-        self.best, self.state, self.history = float("inf"), None, []
-
-    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        # runs after this epoch's validation, when both epoch means are in callback_metrics
-        if "val/loss" not in trainer.callback_metrics:
-            return
-        val = float(trainer.callback_metrics["val/loss"])
-        train = float(trainer.callback_metrics.get("train/loss", float("nan")))
-        self.history.append({"epoch": trainer.current_epoch, "train_loss": train, "val_loss": val})
-        logger.info("video_qa epoch %d: train loss %.4f, val loss %.4f", trainer.current_epoch, train, val)
-        if val < self.best:
-            self.best = val
-            self.state = {k: v.detach().clone() for k, v in trainable_state(module).items()}
-
-    def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        if self.state is not None:
-            module.load_state_dict(self.state, strict=False)
-
-
 def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
     """The projector's state (weights and input statistics) and any trainable LLM parameters (LoRA)."""
     state = {k: v for k, v in module.state_dict().items() if k.startswith("projector.")}
@@ -117,8 +107,11 @@ def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def fit_bridge(projector: Projector, llm: nn.Module, pad_id: int, train: list[QAItem], val: list[QAItem],
-               config: TrainConfig, seed: int = 0, lora: bool = False) -> list[dict]:
+               config: TrainConfig, seed: int = 0, lora: bool = False, name: str = "projector") -> list[dict]:
     """Train in place, early-stopped on val answer loss; the best epoch's weights are restored. -> history.
+
+    Every epoch ends with ``<config.checkpoint_dir>/<name>/last.ckpt`` (trainable weights, optimizer, history);
+    with ``config.resume`` a killed run continues from it.
 
     ``lora``: the LLM carries trainable LoRA adapters (else it must come out unchanged, which is checked)."""
     if not train or not val:
@@ -129,15 +122,19 @@ def fit_bridge(projector: Projector, llm: nn.Module, pad_id: int, train: list[QA
     loaders = [DataLoader(part, batch_size=config.batch_size, shuffle=shuffle, collate_fn=list, num_workers=0,
                           generator=torch.Generator().manual_seed(seed))
                for part, shuffle in ((train, True), (val, False))]
-    best = KeepBest()
+    best = KeepBest("val/loss", "min", ("train/loss", "val/loss"), select=trainable_state, log_name="video_qa")
+    checkpoint_dir = Path(config.checkpoint_dir) / name
     trainer = L.Trainer(max_epochs=config.max_epochs, accelerator=config.accelerator, devices=1, logger=False,
-                        enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=False,
-                        num_sanity_val_steps=0,
-                        callbacks=[EarlyStopping("val/loss", mode="min", patience=config.patience), best])
+                        enable_model_summary=False, enable_progress_bar=True, num_sanity_val_steps=0,
+                        deterministic="warn" if config.deterministic else None,
+                        callbacks=[EarlyStopping("val/loss", mode="min", patience=config.patience), best,
+                                   last_checkpoint(checkpoint_dir), TQDMProgressBar()],
+                        plugins=[AtomicCheckpointIO()], default_root_dir=checkpoint_dir)
+    resumed = resume_checkpoint(checkpoint_dir, config.resume, config.max_epochs, "video_qa.training")
     with warnings.catch_warnings():  # the frozen LLM is in eval mode on purpose
         warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode.*")
-        trainer.fit(module, *loaders)
+        trainer.fit(module, *loaders, ckpt_path=resumed, weights_only=True)
     if before is not None:  # a cheap guard on the contract "the LLM stays frozen"
         after = llm.state_dict()
         assert all(torch.equal(v, after[k].to(v.device)) for k, v in before.items()), "the frozen LLM changed during training"
-    return copy.deepcopy(best.history)
+    return copy.deepcopy(best.epochs)

@@ -111,6 +111,8 @@ def qa_section(qa: dict | None) -> Section:
     if not qa:
         return Section("video-qa", "Video question answering", [
             "**Not run**: `kedro run --pipelines=video_qa` (part of `make run`) writes `qa_metrics.json`."])
+    if qa.get("skipped"):
+        return Section("video-qa", "Video question answering", [f"**No QA**: skipped, {qa['skipped']}."])
     accuracy = qa.get("accuracy", {})
     types = sorted({k for a in accuracy.values() for k in a if k not in ("overall", "n") and not k.startswith("n_")})
     rows = [[m, fmt(a.get("overall"), 1), *(fmt(a.get(t), 1) for t in types), a.get("n")] for m, a in accuracy.items()]

@@ -104,7 +104,7 @@ def downstream_summary(metrics: dict) -> dict:
 
 
 def qa_summary(qa: dict | None) -> dict:
-    if not qa:
+    if not qa or qa.get("skipped"):  # not run, or run on a dataset without QA pairs
         return {"ran": False, "accuracy": None, "accuracy_by_type": None, "goals": None}
     accuracy = qa.get("accuracy", {})
     return {"ran": True, "accuracy": {m: a.get("overall") for m, a in accuracy.items()},

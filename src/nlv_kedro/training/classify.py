@@ -7,6 +7,8 @@ All three share one network class (NextLevelModel) plus a linear head, so "fine-
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightning as L
 import numpy as np
 import torch
@@ -17,10 +19,10 @@ from pydantic import Field
 from torch.utils.data import DataLoader, Dataset
 
 from nlv_kedro.config import Strict
-
 from nlv_kedro.models.nextlevel import NextLevelModel
 from nlv_kedro.training.data import Sequences, Standardizer, collate_sequences
-from nlv_kedro.training.fit import resolve_precision
+from nlv_kedro.training.fit import AtomicCheckpointIO, last_checkpoint, resolve_precision, resume_checkpoint
+from nlv_kedro.training.keep_best import KeepBest
 
 
 class ClassifierConfig(Strict):
@@ -34,6 +36,11 @@ class ClassifierConfig(Strict):
     max_chunks: int = Field(64, ge=1, description="chunks per video seen in training (longer videos are cut)")
     label_smoothing: float = Field(0.1, ge=0, lt=1)
     accelerator: str = "auto"
+    deterministic: bool = Field(True, description="torch.use_deterministic_algorithms (warn-only) from training "
+                                "on: same seed, same weights on a GPU too (no effect on CPU results)")
+    checkpoint_dir: str = Field("data/06_models/downstream_checkpoints",
+                                description="last.ckpt of each method, every epoch, in <checkpoint_dir>/<method>")
+    resume: bool = Field(False, description="continue each method from its last.ckpt when it exists")
 
 
 class _LabelledSequences(Dataset):
@@ -83,36 +90,32 @@ class SequenceClassifier(L.LightningModule):
 
 def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: Sequences, train_y: np.ndarray,
                    val: Sequences, val_y: np.ndarray, n_classes: int, config: ClassifierConfig,
-                   seed: int = 0) -> tuple[SequenceClassifier, dict]:
-    """Train with early stopping on val accuracy; the best epoch's weights are restored."""
+                   seed: int = 0, name: str = "classifier") -> tuple[SequenceClassifier, dict]:
+    """Train with early stopping on val accuracy; the best epoch's weights are restored.
+
+    Every epoch ends with ``<config.checkpoint_dir>/<name>/last.ckpt``; with ``config.resume`` a killed run
+    continues from it (history, best epoch and early-stopping count included)."""
     L.seed_everything(seed, workers=True)
     labels = {"train": torch.as_tensor(train_y), "val": torch.as_tensor(val_y)}
     module = SequenceClassifier(network, n_classes, labels, config)
-    best = _KeepBest()
+    best = KeepBest("val/acc", "max", ("train/loss", "train/acc", "val/loss", "val/acc"))
+    checkpoint_dir = Path(config.checkpoint_dir) / name
     trainer = L.Trainer(
         max_epochs=config.max_epochs, accelerator=config.accelerator, devices=1, logger=False,
-        enable_checkpointing=False, enable_model_summary=False, enable_progress_bar=False,
-        precision=resolve_precision("auto"), callbacks=[EarlyStopping("val/acc", mode="max", patience=config.patience), best],
+        enable_model_summary=False, enable_progress_bar=False, precision=resolve_precision("auto"),
+        deterministic="warn" if config.deterministic else None,
+        callbacks=[EarlyStopping("val/acc", mode="max", patience=config.patience), best,
+                   last_checkpoint(checkpoint_dir)],
+        plugins=[AtomicCheckpointIO()], default_root_dir=checkpoint_dir,
     )
     loader = lambda s, y, shuffle: DataLoader(  # noqa: E731
         _LabelledSequences(s, y, standardizer, config.max_chunks), batch_size=config.batch_size, shuffle=shuffle,
         collate_fn=collate_sequences)
-    trainer.fit(module, loader(train, train_y, True), loader(val, val_y, False))
-    module.load_state_dict(best.state)
-    return module.eval(), {"best_val_acc": best.score, "epochs": trainer.current_epoch + 1}
-
-
-class _KeepBest(L.Callback):
-    """Remember the weights of the epoch with the best val accuracy (in memory: the models are small)."""
-
-    def __init__(self) -> None:
-        self.score, self.state = -1.0, {}
-
-    def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        score = float(trainer.callback_metrics.get("val/acc", -1.0))
-        if not trainer.sanity_checking and score > self.score:
-            self.score = score
-            self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    resumed = resume_checkpoint(checkpoint_dir, config.resume, config.max_epochs, "downstream.supervised")
+    trainer.fit(module, loader(train, train_y, True), loader(val, val_y, False), ckpt_path=resumed,
+                weights_only=True)
+    return module.eval(), {"best_val_acc": best.best, "epochs": len(best.epochs), "history": best.epochs,
+                           "resumed_from": resumed}
 
 
 @torch.inference_mode()

@@ -11,6 +11,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+import torch
 from pydantic import Field
 
 from nlv_kedro.config import Strict
@@ -94,13 +95,14 @@ def supervised_vectors(table: pd.DataFrame, chunk_embeddings: EmbeddingStore, to
                                          [sequences.times[i] for i in idx])
     vectors, results = {}, {}
     for method in SUPERVISED_METHODS:
+        torch.manual_seed(seed)  # the from-scratch init, whatever ran before in this process
         network = NextLevelModel(_with_pooling(top_model.config, "cls" if method == "cls_token" else None))
         if method == "nextlevel_finetuned":
             network.load_state_dict(top_model.state_dict)
         logger.info("Training %s (%s init) on %d train videos", method,
                     "pretrained" if method == "nextlevel_finetuned" else "random", len(parts["train"]))
         module, info = fit_classifier(network, standardizer, subset(parts["train"]), y[parts["train"]],
-                                      subset(parts["val"]), y[parts["val"]], len(classes), config, seed)
+                                      subset(parts["val"]), y[parts["val"]], len(classes), config, seed, method)
         pooled, logits = classifier_outputs(module, standardizer, sequences)
         vectors[method] = pooled
         test = parts["test"]

@@ -99,29 +99,37 @@ def last_checkpoint(checkpoint_dir: Path) -> ModelCheckpoint:
 
 
 def resume_path(tc: TrainerConfig) -> str | None:
-    """``last.ckpt`` when resuming and it exists. Fails fast, before any training, when the checkpoint has
-    already trained more epochs than ``max_epochs`` (Lightning would silently train nothing)."""
-    last = Path(tc.checkpoint_dir) / "last.ckpt"
-    if not tc.resume:
+    """Pretraining's :func:`resume_checkpoint` (the ``pretrain.trainer`` keys)."""
+    return resume_checkpoint(tc.checkpoint_dir, tc.resume, tc.max_epochs, "pretrain.trainer")
+
+
+def resume_checkpoint(checkpoint_dir: str | Path, resume: bool, max_epochs: int, key: str) -> str | None:
+    """``<checkpoint_dir>/last.ckpt`` when resuming and it exists. Fails fast, before any training, when the
+    checkpoint has already trained more epochs than ``max_epochs`` (Lightning would silently train nothing).
+
+    ``key``: the parameter section that holds ``checkpoint_dir``, ``resume`` and ``max_epochs``, named in messages.
+    """
+    last = Path(checkpoint_dir) / "last.ckpt"
+    if not resume:
         return None
     if not last.is_file():
-        logger.info("pretrain.trainer.resume is on but %s does not exist: starting from scratch", last)
+        logger.info("%s.resume is on but %s does not exist: starting from scratch", key, last)
         return None
     done = epochs_completed(last)
-    if done > tc.max_epochs:
+    if done > max_epochs:
         raise ValueError(
             f"cannot resume: {last} has already trained {done} epochs, more than "
-            f"pretrain.trainer.max_epochs={tc.max_epochs}; raise max_epochs above {done} to train further, "
-            "or set pretrain.trainer.resume: false to start over")
+            f"{key}.max_epochs={max_epochs}; raise max_epochs above {done} to train further, "
+            f"or set {key}.resume: false to start over")
     return str(last)
 
 
 def epochs_completed(path: Path) -> int:
-    """Finished epochs in a checkpoint, from the stored history (else Lightning's epoch counter)."""
+    """Finished epochs in a checkpoint, from the history a stateful callback stores under ``"epochs"``
+    (:class:`HistoryCallback`, :class:`~nlv_kedro.training.keep_best.KeepBest`), else Lightning's epoch counter."""
     checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
     states = checkpoint.get("callbacks", {})
-    history = next((v["epochs"] for k, v in states.items() if k.startswith("HistoryCallback") and v.get("epochs")),
-                   None)
+    history = next((v["epochs"] for v in states.values() if isinstance(v, dict) and v.get("epochs")), None)
     return int(history[-1]["epoch"]) + 1 if history else int(checkpoint.get("epoch", 0))
 
 

@@ -1,0 +1,88 @@
+"""Supervised fine-tuning: a killed run resumes from its last epoch with its history; same seed, same weights."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
+from nlv_kedro.training.classify import ClassifierConfig, fit_classifier
+from nlv_kedro.training.data import Sequences, Standardizer
+from nlv_kedro.training.fit import epochs_completed
+from tests.training.test_resume import kill_after_first_checkpoint
+
+DIM = 8
+CHILD = """
+import sys
+from tests.training.test_classify_resume import fit_at
+fit_at(sys.argv[1], max_epochs=500)
+"""
+
+
+def _sequences(n: int, seed: int) -> tuple[Sequences, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    vectors = [(rng.normal(size=(4, DIM)) + label).astype(np.float32) for label in y]
+    times = [np.stack([np.arange(4), np.arange(1, 5)], 1).astype(np.float32) for _ in y]
+    return Sequences([f"v{i}" for i in range(n)], vectors, times), y
+
+
+def fit_at(root: str, max_epochs: int, resume: bool = False, patience: int = 1000, lr: float = 1e-3) -> tuple:
+    """A 1-layer classifier on 16 train and 8 val videos, checkpoints in ``root``/ckpt/m."""
+    torch.manual_seed(0)
+    network = NextLevelModel(NextLevelConfig(input_dim=DIM, d_model=16, n_layers=1, n_heads=2, head_hidden=16,
+                                             max_chunks=8, dropout=0.0))
+    (train, train_y), (val, val_y) = _sequences(16, 0), _sequences(8, 1)
+    config = ClassifierConfig(max_epochs=max_epochs, patience=patience, batch_size=4, accelerator="cpu", lr=lr,
+                              checkpoint_dir=str(Path(root) / "ckpt"), resume=resume)
+    return fit_classifier(network, Standardizer(np.zeros(DIM, np.float32), np.ones(DIM, np.float32)), train,
+                          train_y, val, val_y, 2, config, name="m")
+
+
+def test_killed_fine_tuning_resumes_from_last_epoch_with_history(tmp_path: Path) -> None:
+    last = tmp_path / "ckpt" / "m" / "last.ckpt"
+    kill_after_first_checkpoint(CHILD, tmp_path, last)
+    assert not list(last.parent.glob("*-v1.ckpt")) and stat.S_IMODE(last.stat().st_mode) == 0o644
+    done = epochs_completed(last)
+    saved = torch.load(last, map_location="cpu", weights_only=True)  # whole despite the kill, and no pickle
+    history_before = next(v["epochs"] for k, v in saved["callbacks"].items() if k.startswith("KeepBest"))
+    assert done >= 1 and [row["epoch"] for row in history_before] == list(range(done))
+
+    _, info = fit_at(str(tmp_path), max_epochs=done + 2, resume=True)
+    assert info["resumed_from"] == str(last)
+    assert [row["epoch"] for row in info["history"]] == list(range(done + 2))  # continued, not restarted
+    assert info["history"][:done] == history_before
+    assert epochs_completed(last) == done + 2
+    mtime = last.stat().st_mtime_ns
+    with pytest.raises(ValueError, match=rf"already trained {done + 2} epochs.*downstream\.supervised\.max_epochs"):
+        fit_at(str(tmp_path), max_epochs=done + 1, resume=True)
+    assert last.stat().st_mtime_ns == mtime  # failed before any training
+
+
+def test_resuming_an_early_stopped_run_trains_nothing_and_keeps_its_best_weights(tmp_path: Path) -> None:
+    module, info = fit_at(str(tmp_path), max_epochs=50, patience=1, lr=1e-9)  # val acc never improves: stops at 2
+    last = tmp_path / "ckpt" / "m" / "last.ckpt"
+    mtime, weights = last.stat().st_mtime_ns, {k: v.clone() for k, v in module.state_dict().items()}
+    again, resumed = fit_at(str(tmp_path), max_epochs=50, patience=1, lr=1e-9, resume=True)
+    assert resumed["history"] == info["history"] and len(info["history"]) == info["epochs"] == 2
+    assert resumed["best_val_acc"] == info["best_val_acc"]
+    assert last.stat().st_mtime_ns == mtime
+    assert all(torch.equal(v, again.state_dict()[k]) for k, v in weights.items())
+
+
+def test_resuming_a_run_that_reached_max_epochs_trains_nothing(tmp_path: Path) -> None:
+    module, info = fit_at(str(tmp_path), max_epochs=2)
+    weights = {k: v.clone() for k, v in module.state_dict().items()}
+    again, resumed = fit_at(str(tmp_path), max_epochs=2, resume=True)
+    assert resumed["history"] == info["history"] and resumed["epochs"] == info["epochs"] == 2
+    assert all(torch.equal(v, again.state_dict()[k]) for k, v in weights.items())
+
+
+def test_the_same_seed_trains_the_same_classifier(tmp_path: Path) -> None:
+    (first, a), (second, b) = (fit_at(str(tmp_path / run), max_epochs=2) for run in ("a", "b"))
+    assert a["history"] == b["history"]
+    assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
