@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,11 +47,12 @@ def corpus(tmp_path):
     return index, chunks, contextual, model, text
 
 
-def test_downstream_slice_reports_every_method_and_task(corpus) -> None:
+def test_downstream_slice_reports_every_method_and_task(corpus, tmp_path: Path) -> None:
     index, chunks, contextual, model, text = corpus
     params = DownstreamConfig.model_validate({
         "probe": {"shots": [1, 2, 8, 16], "seeds": [0, 1], "c_grid": [0.1, 1.0]},
-        "supervised": {"max_epochs": 2, "patience": 1, "batch_size": 4, "accelerator": "cpu"},
+        "supervised": {"max_epochs": 2, "patience": 1, "batch_size": 4, "accelerator": "cpu",
+                       "checkpoint_dir": str(tmp_path / "finetune_ckpt")},
         "retrieval": {"dim": 4, "epochs": 5},
         "clustering_n_init": 2,
     })
