@@ -43,6 +43,7 @@ class ProjectMlflowHook(MlflowHook):
         with contextlib.chdir(context.project_path):  # relative paths in mlflow.yml mean the project's
             super().after_context_created(context)
         self._params: dict[str, Any] = dict(context.params)
+        self._project_path = Path(context.project_path)
         if self._already_active_mlflow:
             return
         self._anchor_database(context.project_path)
@@ -85,7 +86,7 @@ class ProjectMlflowHook(MlflowHook):
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
         if self._is_mlflow_enabled and mlflow.active_run() is not None:
             try:
-                log_report(pipeline.all_outputs(), catalog)
+                log_report(pipeline.all_outputs(), catalog, self._project_path)
             except Exception:  # a finished pipeline must not fail on an artifact upload
                 logger.exception("Could not log the report artifacts to MLflow")
         super().after_pipeline_run(run_params, pipeline, catalog)

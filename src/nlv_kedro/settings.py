@@ -9,7 +9,7 @@ from nlv_kedro.timing import NodeTimingHooks
 # ProjectMlflowHook replaces kedro-mlflow's own hook (flattened typed params, stale-run cleanup, portable
 # artifact location, report artifacts); it is listed first so it runs after ProjectHooks' offline defaults.
 HOOKS = (ProjectMlflowHook(), ProjectHooks(), NodeTimingHooks())
-DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow",)
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")  # the distribution name, as pip spells it or not
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -48,8 +48,8 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def _write_report(pretrain: PretrainParams) -> str:
-    return f"<html>{pretrain.model.d_model}</html>"
+def _write_report(pretrain: PretrainParams) -> tuple[str, str]:
+    return f"<html>{pretrain.model.d_model}</html>", "png bytes"
 
 
 def tracked_run(root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -61,13 +61,16 @@ def tracked_run(root: Path, monkeypatch: pytest.MonkeyPatch) -> str:
                               params={"pretrain": {"seed": 0}}, _get_config_credentials=lambda: {})
     hook = ProjectMlflowHook()
     hook.after_context_created(context)
-    step = node(_write_report, "params:pretrain", "report_html", name="report_node")
-    catalog = DataCatalog({"report_html": TextDataset(filepath=str(root / "data" / "report.html"))})
+    step = node(_write_report, "params:pretrain", ["report_html", "overview_plot"], name="report_node")
+    catalog = DataCatalog({"report_html": TextDataset(filepath=str(root / "data" / "report.html")),
+                           "overview_plot": TextDataset(filepath="data/plots/overview.png")})  # relative: project
     hook.before_pipeline_run(RUN_PARAMS, Pipeline([step]), catalog)
     run_id = mlflow.active_run().info.run_id
     inputs = {"params:pretrain": PretrainParams()}
     hook.before_node_run(step, catalog, inputs, False)
-    catalog.save("report_html", _write_report(inputs["params:pretrain"]))
+    html, png = _write_report(inputs["params:pretrain"])
+    catalog.save("report_html", html)
+    catalog.save("overview_plot", png)
     hook.after_pipeline_run(RUN_PARAMS, Pipeline([step]), catalog)
     while mlflow.active_run():  # kedro-mlflow re-enters its run per node; the process would end here
         mlflow.end_run()
@@ -82,7 +85,8 @@ def test_typed_params_are_logged_flat_with_config_and_report_artifacts(tmp_path,
     assert run.data.params["pretrain.registry.model_name"] == defaults.registry.model_name
     assert "pretrain" not in run.data.params and "pretrain.model" not in run.data.params
     artifacts = {a.path for a in MlflowClient().list_artifacts(run_id, "report")}
-    assert artifacts == {"report/report.html"}
+    assert artifacts == {"report/report.html", "report/plots"}
+    assert [a.path for a in MlflowClient().list_artifacts(run_id, "report/plots")] == ["report/plots/overview.png"]
     def config(name: str) -> dict:
         return yaml.safe_load(mlflow.artifacts.load_text(f"{run.info.artifact_uri}/config/{name}.yml"))
 
@@ -123,5 +127,20 @@ def test_a_copied_project_logs_its_artifacts_inside_the_copy(tmp_path, monkeypat
     for run_id in (old_run, new_run):  # old runs are readable from the copy too
         uri = client.get_run(run_id).info.artifact_uri
         assert uri.startswith((copy / "data" / "mlartifacts").as_uri()), uri
-        assert {a.path for a in client.list_artifacts(run_id, "report")} == {"report/report.html"}
+        assert "report/report.html" in {a.path for a in client.list_artifacts(run_id, "report")}
     assert not original.exists()
+
+
+def test_settings_replace_kedro_mlflows_own_hook() -> None:
+    """Two MLflow hooks would start two runs and log every param twice (once as text)."""
+    from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks_entry_points
+    from kedro_mlflow.framework.hooks import MlflowHook
+
+    from nlv_kedro import settings
+
+    manager = _create_hook_manager()
+    for hook in settings.HOOKS:
+        manager.register(hook)
+    _register_hooks_entry_points(manager, settings.DISABLE_HOOKS_FOR_PLUGINS)
+    mlflow_hooks = [p for p in manager.get_plugins() if isinstance(p, MlflowHook)]
+    assert [type(h) for h in mlflow_hooks] == [ProjectMlflowHook]

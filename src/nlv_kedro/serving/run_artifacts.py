@@ -22,22 +22,23 @@ def log_resolved_config(params: Mapping[str, Any], extra: Mapping[str, Mapping[s
         mlflow.log_dict(dict(section), f"config/{name}.yml")
 
 
-def report_files(outputs: Iterable[str], catalog: Any) -> list[tuple[Path, str]]:
-    """(file, artifact folder) of the report datasets among ``outputs`` whose file exists: the report itself
-    under ``report``, plot PNGs (datasets ``*_plot``) under ``report/plots``."""
+def report_files(outputs: Iterable[str], catalog: Any, project: Path = Path()) -> list[tuple[Path, str]]:
+    """(file, artifact folder) of the report datasets among ``outputs`` whose file exists (relative paths
+    against ``project``): the report itself under ``report``, plot PNGs (datasets ``*_plot``) under
+    ``report/plots``."""
     files = []
     for name in sorted(outputs):
         if name not in REPORT_DATASETS and not name.endswith("_plot"):
             continue
         path = getattr(catalog.get(name), "_filepath", None)
-        if path is not None and Path(str(path)).is_file():
-            files.append((Path(str(path)), "report/plots" if name.endswith("_plot") else "report"))
+        if path is not None and (project / str(path)).is_file():
+            files.append((project / str(path), "report/plots" if name.endswith("_plot") else "report"))
     return files
 
 
-def log_report(outputs: Iterable[str], catalog: Any) -> int:
+def log_report(outputs: Iterable[str], catalog: Any, project: Path = Path()) -> int:
     """Log the report files of this run as artifacts; returns how many."""
-    files = report_files(outputs, catalog)
+    files = report_files(outputs, catalog, project)
     for path, folder in files:
         mlflow.log_artifact(str(path), artifact_path=folder)
     return len(files)
