@@ -11,6 +11,7 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro_mlflow.framework.hooks import MlflowHook
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from nlv_kedro.offline import apply_offline_defaults
 from nlv_kedro.serving.params import plain
@@ -81,6 +82,17 @@ class ProjectMlflowHook(MlflowHook):
         typed = {key: plain(value) if key.startswith("params:") or key == "parameters" else value
                  for key, value in inputs.items()}
         super().before_node_run(node, catalog, typed, is_async)
+
+    def _log_param(self, name: str, value: Any) -> None:
+        """Two nodes may log one setting under one name with different values: a node reading a typed section
+        gets it normalised by its validators, one reading ``params:<section>.<key>`` gets the raw YAML value.
+        MLflow refuses to change a param; the first value stays and the run goes on."""
+        try:
+            super()._log_param(name, value)
+        except MlflowException as exc:
+            if "Changing param values is not allowed" not in str(exc):
+                raise
+            logger.warning("MLflow param %s already logged with another value; keeping the first", name)
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001

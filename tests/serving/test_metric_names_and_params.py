@@ -57,3 +57,19 @@ def test_nested_runs_log_flattened_params_and_their_process(tracking: MlflowClie
     assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
     assert run.data.params["model.d_model"] == str(PretrainParams().model.d_model)
     assert run.data.tags["nlv.pid"].isdigit() and run.info.status == "FINISHED"
+
+
+def test_param_names_are_sanitized() -> None:
+    assert flatten_params({"space": {"loss_weights{a}": 1}}) == {"space.loss_weights_a_": 1}
+
+
+def test_a_setting_logged_twice_with_another_value_keeps_the_first(tracking: MlflowClient) -> None:
+    """``params:ingest`` (validated) and ``params:ingest.extensions`` (raw YAML) may disagree in spelling."""
+    from nlv_kedro.hooks import ProjectMlflowHook
+
+    hook = ProjectMlflowHook()
+    hook.long_params_strategy = "truncate"
+    with mlflow.start_run() as run:
+        hook._log_param("ingest.extensions", "['.mp4']")
+        hook._log_param("ingest.extensions", "['mp4']")
+    assert tracking.get_run(run.info.run_id).data.params["ingest.extensions"] == "['.mp4']"
