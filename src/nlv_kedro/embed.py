@@ -12,10 +12,10 @@ line per video. A missing video, an unknown model or no champion is one readable
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 DEFAULT_MODEL = "models:/nextlevel-video@champion"
@@ -33,9 +33,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def _project_params(project: Path) -> dict:
     from kedro.config import OmegaConfigLoader
 
-    from nlv_kedro.settings import CONFIG_LOADER_ARGS
-
-    loader = OmegaConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)
+    # settings.py's loader arguments, without importing settings (its hooks pull in Kedro's logging setup)
+    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")
     return dict(loader["parameters"])
 
 
@@ -80,10 +79,9 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _logs_to_stderr() -> None:
-    """stdout carries only the per-video lines. Kedro configures logging (to stdout) when first imported:
-    let it, with stdout pointed at stderr, then replace its handlers by one stderr handler."""
-    with contextlib.redirect_stdout(sys.stderr):
-        import kedro.framework.project  # noqa: F401
+    """stdout carries only the per-video lines; warnings and progress go to stderr."""
+    if not sys.warnoptions:  # library deprecation chatter would bury the one line a user needs
+        warnings.simplefilter("ignore")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
                         force=True)
 

@@ -65,5 +65,6 @@ def test_command_line_without_video_exits_1_with_one_line(tmp_path: Path, regist
     result = subprocess.run([sys.executable, "-m", "nlv_kedro.embed", str(tmp_path / "empty"), "--project",
                              str(PROJECT_ROOT)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.strip().splitlines()[-1].startswith(f"error: no video found in {tmp_path / 'empty'}")
+    assert result.stderr.strip().startswith(f"error: no video found in {tmp_path / 'empty'}")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert mlflow.get_tracking_uri() == registry
