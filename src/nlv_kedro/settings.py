@@ -2,11 +2,14 @@
 
 from kedro.config import OmegaConfigLoader
 
-from nlv_kedro.hooks import ProjectHooks
+from nlv_kedro.hooks import ProjectHooks, ProjectMlflowHook
 from nlv_kedro.timing import NodeTimingHooks
 
 # NodeTimingHooks: per-node wall time and peak RSS -> data/08_reporting/node_timings.json (read by the report)
-HOOKS = (ProjectHooks(), NodeTimingHooks())
+# ProjectMlflowHook replaces kedro-mlflow's own hook (flattened typed params, stale-run cleanup, portable
+# artifact location, report artifacts); it is listed first so it runs after ProjectHooks' offline defaults.
+HOOKS = (ProjectMlflowHook(), ProjectHooks(), NodeTimingHooks())
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")  # the distribution name, as pip spells it or not
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from nlv_kedro.config import Strict
+from nlv_kedro.serving import model_card
 from nlv_kedro.serving.pyfunc import ARTIFACT_KEY
 from nlv_kedro.training.artifact import TopModelArtifact
 
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
 METRIC_TAG = "selection_metric"
+MODEL_DESCRIPTION = ("Video representations of the nlv_kedro project: a small transformer over frozen-encoder chunk "
+                     "vectors. The `champion` alias points at the version with the best selection metric; each "
+                     "version's description says its input and output widths.")
 
 
 class RegistryConfig(Strict):
@@ -57,10 +61,15 @@ def log_and_register(artifact: TopModelArtifact, model_name: str, metric_name: s
         artifact.save(tmp)
         info = mlflow.pyfunc.log_model(
             name="nextlevel_top_model", python_model=str(entry), artifacts={ARTIFACT_KEY: tmp},
-            registered_model_name=model_name, pip_requirements=[],
+            registered_model_name=model_name, pip_requirements=[], signature=model_card.signature(artifact),
+            input_example=model_card.input_example(artifact),
         )
     client = MlflowClient()
     version = str(info.registered_model_version)
+    client.update_model_version(model_name, version,
+                                description=model_card.description(artifact, metric_name, metric_value))
+    if not client.get_registered_model(model_name).description:
+        client.update_registered_model(model_name, description=MODEL_DESCRIPTION)
     client.set_model_version_tag(model_name, version, METRIC_TAG, f"{metric_name}={metric_value:.6f}")
     client.set_model_version_tag(model_name, version, "metric_value", f"{metric_value:.6f}")
     previous = _champion(client, model_name)

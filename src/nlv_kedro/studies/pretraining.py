@@ -37,7 +37,7 @@ def short_pretraining(train: Sequences, val: Sequences, params: PretrainParams, 
 
     Returns the model, the fit's history (``history["final"]`` = last validation) and the wall time in seconds."""
     start = time.perf_counter()
-    run = nested_run(run_name) if run_name else contextlib.nullcontext()
+    run = nested_run(run_name, params) if run_name else contextlib.nullcontext()
     with tempfile.TemporaryDirectory(prefix="nlv_short_pretrain_") as tmp, run:
         artifact, history = fit_recipe(train, val, params.scratch(tmp), callbacks=tuple(callbacks))
     seconds = time.perf_counter() - start

@@ -9,6 +9,9 @@ from typing import Any
 
 import mlflow
 
+from nlv_kedro.serving.params import flatten_params
+from nlv_kedro.serving.stale_runs import process_tags
+
 
 class RunOutcome:
     """Filled in inside the run: a ``value`` to log as the run's ``value`` metric when it ends."""
@@ -23,16 +26,17 @@ def nested_run(name: str, params: Mapping[str, Any] | None = None, tags: Mapping
                state_names: Mapping[str, str] | None = None) -> Iterator[RunOutcome]:
     """A child run of the active run, named ``name``, ending FINISHED, KILLED (an exception in ``killed_by``)
     or FAILED (any other exception, recorded in the ``<tag_prefix>error`` tag). ``state_names`` maps those
-    statuses to a ``<tag_prefix>state`` tag (e.g. Optuna's COMPLETE / PRUNED / FAIL)."""
+    statuses to a ``<tag_prefix>state`` tag (e.g. Optuna's COMPLETE / PRUNED / FAIL). ``params`` (dicts or
+    pydantic models) are logged flattened: ``model.d_model``."""
     outcome = RunOutcome()
     if mlflow.active_run() is None:
         yield outcome
         return
-    mlflow.start_run(run_name=name, nested=True, tags=dict(tags or {}))
+    mlflow.start_run(run_name=name, nested=True, tags={**process_tags(), **(tags or {})})
     status = "FAILED"
     try:
         if params is not None:
-            mlflow.log_params(dict(params))
+            mlflow.log_params(flatten_params(params))
         yield outcome
         status = "FINISHED"
     except killed_by:
