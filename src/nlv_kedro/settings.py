@@ -15,6 +15,9 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # an environment (conf/local, or conf/mydata written by `python -m nlv_kedro.mydata`) overrides single keys
+    # of a parameter section; the rest of the section comes from conf/base
+    "merge_strategy": {"parameters": "soft"},
     "config_patterns": {
         # kedro-mlflow reads conf/<env>/mlflow.yml
         "mlflow": ["mlflow*", "mlflow*/**"],
