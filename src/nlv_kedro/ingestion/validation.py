@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import great_expectations as gx
 import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -31,6 +30,8 @@ class ValidationRules:
 
 def build_expectations(rules: ValidationRules) -> list[tuple[Any, str]]:
     """Each expectation with the quarantine reason for a row that fails it."""
+    import great_expectations as gx  # here, not at the top: a 5 s import that pipeline registration skips
+
     e = gx.expectations
     between = f"between {rules.min_duration_s} s and {rules.max_duration_s} s"
     items: list[tuple[Any, str]] = [
@@ -66,6 +67,8 @@ def build_expectations(rules: ValidationRules) -> list[tuple[Any, str]]:
 
 def validate_table(table: pd.DataFrame, rules: ValidationRules) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Split ``table`` into (accepted, rejected rows with reasons) and return the GX result as a dict."""
+    import great_expectations as gx
+
     table = table.reset_index(drop=True)
     checked = table.copy()
     # GX treats NaN/None as null; empty strings from CSVs mean "not given".

@@ -8,9 +8,19 @@ from typing import Literal
 from pydantic import Field
 
 from nlv_kedro.config import Strict
-from nlv_kedro.qa.module import TrainConfig
 
 Method = Literal["text_only", "mean_pool", "frozen_chunks", "nextlevel"]
+
+
+class TrainConfig(Strict):
+    """Training of the projector (the schema of ``video_qa.training``); next-token loss on answer tokens."""
+
+    lr: float = Field(5e-3, gt=0)            # AdamW; the projector is small and starts from scratch
+    weight_decay: float = Field(0.0, ge=0)
+    max_epochs: int = Field(3, ge=1)
+    patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
+    batch_size: int = Field(4, ge=1)
+    accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
 
 
 class LLMConfig(Strict):

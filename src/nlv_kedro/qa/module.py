@@ -16,10 +16,9 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 from torch import nn
-from pydantic import Field
 from torch.utils.data import DataLoader
 
-from nlv_kedro.config import Strict
+from nlv_kedro.qa.config import TrainConfig
 from nlv_kedro.qa.bridge import EncodedPrompt, Projector, answer_loss, splice
 
 logger = logging.getLogger(__name__)
@@ -32,17 +31,6 @@ class QAItem:
     prompt: EncodedPrompt
     vectors: torch.Tensor | None  # (n, in_dim) or None for text-only
     answer: list[int]
-
-
-class TrainConfig(Strict):
-    """Training of the projector (the schema of ``video_qa.training``); next-token loss on answer tokens."""
-
-    lr: float = Field(5e-3, gt=0)            # AdamW; the projector is small and starts from scratch
-    weight_decay: float = Field(0.0, ge=0)
-    max_epochs: int = Field(3, ge=1)
-    patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
-    batch_size: int = Field(4, ge=1)
-    accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
 
 
 def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.Tensor | None]:

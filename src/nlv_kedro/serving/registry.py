@@ -12,7 +12,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from nlv_kedro.config import Strict
+from nlv_kedro.serving.config import RegistryConfig
 from nlv_kedro.serving.pyfunc import ARTIFACT_KEY
 from nlv_kedro.training.artifact import TopModelArtifact
 
@@ -20,15 +20,6 @@ logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
 METRIC_TAG = "selection_metric"
-
-
-class RegistryConfig(Strict):
-    """The `pretrain.registry` parameter section: which registered model a pretraining adds a version to."""
-
-    enabled: bool = True  # register a model version after each run
-    model_name: str = "nextlevel-video"
-    metric: str = "val/cos_gain_over_best_baseline"  # the champion alias moves only when this improves
-    greater_is_better: bool = True
 
 
 def register_if_enabled(artifact: TopModelArtifact, final_metrics: dict[str, float], registry: RegistryConfig,
