@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -189,7 +190,10 @@ def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: Nex
     if is_fsdp(tc.strategy) and tc.gradient_clip_val:
         all_callbacks.append(FSDPGradientClip(tc.gradient_clip_val))
     plugins = [] if is_fsdp(tc.strategy) else [AtomicCheckpointIO()]  # FSDP writes its own (sharded) checkpoints
-    trainer = L.Trainer(**trainer_kwargs(tc), logger=mlflow_logger(), callbacks=all_callbacks, plugins=plugins)
+    # An interval longer than an epoch would log no training step (Lightning warns): cap it at an epoch's batches.
+    log_every = min(tc.log_every_n_steps, max(1, math.ceil(len(train) / tc.batch_size)))
+    trainer = L.Trainer(**{**trainer_kwargs(tc), "log_every_n_steps": log_every}, logger=mlflow_logger(),
+                        callbacks=all_callbacks, plugins=plugins)
     ckpt_path = resume_path(tc)
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
     final = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
