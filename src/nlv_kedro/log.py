@@ -36,13 +36,15 @@ def install_markup_escaping() -> None:
 
 # Third-party warnings we cannot fix where they arise, each matched by its exact text and the module that
 # triggers it, so that the same text from anywhere else (our own code included) still shows.
-_THIRD_PARTY_WARNINGS: tuple[tuple[str, str], ...] = (
+_THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
     # Kedro's config loader and kedro-mlflow's hook call OmegaConf's deprecated name for register_resolver.
-    (r"register_new_resolver\(\) is deprecated", r"kedro(_mlflow)?\."),
+    (r"register_new_resolver\(\) is deprecated", UserWarning, r"kedro(_mlflow)?\."),
+    # Lightning's pytree copy builds torch's deprecated LeafSpec on every batch it moves between devices.
+    (r"`isinstance\(treespec, LeafSpec\)` is deprecated", FutureWarning, r"lightning\.pytorch\.utilities\._pytree"),
 )
 
 
 def ignore_third_party_warnings() -> None:
     """Ignore the third-party deprecation notices in :data:`_THIRD_PARTY_WARNINGS` (idempotent)."""
-    for message, module in _THIRD_PARTY_WARNINGS:
-        warnings.filterwarnings("ignore", message=message, category=UserWarning, module=module)
+    for message, category, module in _THIRD_PARTY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
