@@ -22,8 +22,9 @@ GOAL_S = 5.0
 COMMANDS: dict[str, list[str]] = {
     "kedro registry list": [sys.executable, "-m", "kedro", "registry", "list"],
     "import nlv_kedro.pipeline_registry": [sys.executable, "-c", "import nlv_kedro.pipeline_registry"],
-    "register every pipeline": [sys.executable, "-c", "from nlv_kedro.pipeline_registry import register_pipelines; "
-                                "register_pipelines()"],
+    "register every pipeline": [sys.executable, "-c", "from kedro.framework.project import configure_project; "
+                                "configure_project('nlv_kedro'); from nlv_kedro.pipeline_registry import "
+                                "register_pipelines; register_pipelines()"],
 }
 
 

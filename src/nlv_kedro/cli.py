@@ -21,10 +21,11 @@ from kedro.validation import ParameterValidationError
 from pydantic import ValidationError
 
 from nlv_kedro.ingestion.sources import ManifestError
+from nlv_kedro.ingestion.steps import IngestError
 
 # Exceptions whose message is written for the user (it names the input and what to do).
 USER_ERRORS: tuple[type[BaseException], ...] = (ParameterValidationError, ValidationError, ManifestError,
-                                               FileNotFoundError, NotADirectoryError, DatasetError)
+                                               IngestError, FileNotFoundError, NotADirectoryError, DatasetError)
 VERBOSE_HINT = "run with --verbose (or NLV_VERBOSE=1) for the full traceback"
 # One pydantic error as pydantic prints it: "<loc>\n  <msg> [type=..., input_value=..., ...]"
 _PYDANTIC_ERROR = re.compile(r"^(?P<loc>[^\s-][^\n]*)\n  (?P<msg>[^\n\[]+?)(?: \[type=[^,\]]+"
