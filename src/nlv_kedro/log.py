@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 from rich.markup import escape
 
@@ -31,3 +32,19 @@ def install_markup_escaping() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+# Third-party warnings we cannot fix where they arise, each matched by its exact text and the module that
+# triggers it, so that the same text from anywhere else (our own code included) still shows.
+_THIRD_PARTY_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
+    # Kedro's config loader and kedro-mlflow's hook call OmegaConf's deprecated name for register_resolver.
+    (r"register_new_resolver\(\) is deprecated", UserWarning, r"kedro(_mlflow)?\."),
+    # Lightning's pytree copy builds torch's deprecated LeafSpec on every batch it moves between devices.
+    (r"`isinstance\(treespec, LeafSpec\)` is deprecated", FutureWarning, r"lightning\.pytorch\.utilities\._pytree"),
+)
+
+
+def ignore_third_party_warnings() -> None:
+    """Ignore the third-party deprecation notices in :data:`_THIRD_PARTY_WARNINGS` (idempotent)."""
+    for message, category, module in _THIRD_PARTY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)

@@ -1,8 +1,6 @@
 """Frozen frame and text encoders behind one small contract (see ``base.FrameEncoder``)."""
 
-from nlv_kedro.encoders.base import EncoderKind, FrameEncoder
-from nlv_kedro.encoders.registry import DEFAULT_FRAME_ENCODER, FRAME_ENCODER_NAMES, build_frame_encoder
-from nlv_kedro.encoders.text import TextEncoder, build_text_encoder
+from nlv_kedro.lazy import lazy_exports
 
 __all__ = [
     "DEFAULT_FRAME_ENCODER",
@@ -13,3 +11,15 @@ __all__ = [
     "build_frame_encoder",
     "build_text_encoder",
 ]
+
+# name -> submodule; imported on first use, so importing the package stays torch-free
+_EXPORTS = {
+    "EncoderKind": "base",
+    "FrameEncoder": "base",
+    "DEFAULT_FRAME_ENCODER": "registry",
+    "FRAME_ENCODER_NAMES": "registry",
+    "build_frame_encoder": "registry",
+    "TextEncoder": "text",
+    "build_text_encoder": "text",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-import torch
 from pydantic import Field, field_validator
 
 from nlv_kedro.config import Strict
-from nlv_kedro.encoders.registry import FRAME_ENCODER_NAMES, HF_PREFIX
+from nlv_kedro.encoders.names import FRAME_ENCODER_NAMES, HF_PREFIX
 
 
 class EncodeConfig(Strict):
@@ -41,6 +40,8 @@ class EncodeConfig(Strict):
         return value
 
     def resolved_device(self) -> str:
+        import torch  # here, not at the top: the config is read at pipeline registration
+
         if self.device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
         if self.device.startswith("cuda") and not torch.cuda.is_available():

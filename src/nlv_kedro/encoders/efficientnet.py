@@ -14,11 +14,10 @@ from pathlib import Path
 import torch
 
 from nlv_kedro.encoders.base import FrameEncoder, hash_files
+from nlv_kedro.encoders.names import LITE_VARIANTS
 
 logger = logging.getLogger(__name__)
 
-# variant -> native training resolution (efficientnet_lite_pytorch.utils.efficientnet_params)
-LITE_VARIANTS: dict[str, int] = {"efficientnet_lite0": 224, "efficientnet_lite1": 240, "efficientnet_lite2": 260}
 FEATURE_DIM = 1280  # the Lite head is fixed at 1280 channels for every variant
 # Lite was trained on inputs scaled to [-1, 1]: (x/255 - 0.5) / 0.5.
 LITE_MEAN = (0.5, 0.5, 0.5)

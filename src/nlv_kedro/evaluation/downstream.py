@@ -17,9 +17,9 @@ import logging
 import numpy as np
 
 from nlv_kedro.evaluation.clustering import cluster_metrics
+from nlv_kedro.evaluation.config import DownstreamConfig
 from nlv_kedro.evaluation.probe import probe_curve
 from nlv_kedro.evaluation.retrieval import text_video_retrieval, train_projection
-from nlv_kedro.training.downstream import DownstreamConfig
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,9 @@ from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from nlv_kedro.evaluation.config import DEFAULT_C_GRID
+
 logger = logging.getLogger(__name__)
-
-DEFAULT_C_GRID: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0)
-
 
 def few_shot_indices(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Indices into ``labels`` with exactly ``k`` per class, drawn without replacement, returned sorted.

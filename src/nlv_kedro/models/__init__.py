@@ -1,15 +1,6 @@
 """Torch modules for the top model: NextLevel transformer, masking, losses and diagnostics."""
 
-from nlv_kedro.models.diagnostics import (
-    copy_neighbour_cosine,
-    effective_rank,
-    masked_cosine,
-    mean_baseline_cosine,
-    per_dim_std,
-)
-from nlv_kedro.models.losses import LOSSES, combined_loss, masked_prediction_loss
-from nlv_kedro.models.masking import apply_masks, bert_corruption, iid_mask, span_mask
-from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel, NextLevelOutput
+from nlv_kedro.lazy import lazy_exports
 
 __all__ = [
     "LOSSES",
@@ -28,3 +19,23 @@ __all__ = [
     "per_dim_std",
     "span_mask",
 ]
+
+# name -> submodule; imported on first use, so importing the package stays torch-free
+_EXPORTS = {
+    "copy_neighbour_cosine": "diagnostics",
+    "effective_rank": "diagnostics",
+    "masked_cosine": "diagnostics",
+    "mean_baseline_cosine": "diagnostics",
+    "per_dim_std": "diagnostics",
+    "LOSSES": "losses",
+    "combined_loss": "losses",
+    "masked_prediction_loss": "losses",
+    "apply_masks": "masking",
+    "bert_corruption": "masking",
+    "iid_mask": "masking",
+    "span_mask": "masking",
+    "NextLevelConfig": "nextlevel",
+    "NextLevelModel": "nextlevel",
+    "NextLevelOutput": "nextlevel",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from nlv_kedro.models.config import LOSSES
 from nlv_kedro.models.masking import apply_masks
 
-LOSSES = ("smooth_l1", "l1", "mse", "cosine", "infonce")
 
 
 def _check_kind(kind: str) -> None:

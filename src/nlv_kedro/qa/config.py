@@ -8,9 +8,24 @@ from typing import Literal
 from pydantic import Field
 
 from nlv_kedro.config import Strict
-from nlv_kedro.qa.module import TrainConfig
 
 Method = Literal["text_only", "mean_pool", "frozen_chunks", "nextlevel"]
+
+
+class TrainConfig(Strict):
+    """Training of the projector (the schema of ``video_qa.training``); next-token loss on answer tokens."""
+
+    lr: float = Field(5e-3, gt=0)            # AdamW; the projector is small and starts from scratch
+    weight_decay: float = Field(0.0, ge=0)
+    max_epochs: int = Field(3, ge=1)
+    patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
+    batch_size: int = Field(4, ge=1)
+    accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
+    # torch.use_deterministic_algorithms (warn-only) from training on: the same seed trains the same weights on a
+    # GPU too (no effect on CPU results); Lightning also sets CUBLAS_WORKSPACE_CONFIG when it is unset
+    deterministic: bool = True
+    checkpoint_dir: str = "data/06_models/video_qa_checkpoints"  # <dir>/<method>/last.ckpt, every epoch
+    resume: bool = False                     # continue each method from its last.ckpt when it exists
 
 
 class LLMConfig(Strict):

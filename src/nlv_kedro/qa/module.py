@@ -18,10 +18,9 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, TQDMProgressBar
 from torch import nn
-from pydantic import Field
 from torch.utils.data import DataLoader
 
-from nlv_kedro.config import Strict
+from nlv_kedro.qa.config import TrainConfig
 from nlv_kedro.qa.bridge import EncodedPrompt, Projector, answer_loss, splice
 from nlv_kedro.training.fit import AtomicCheckpointIO, last_checkpoint, resume_checkpoint
 from nlv_kedro.training.keep_best import KeepBest
@@ -36,22 +35,6 @@ class QAItem:
     prompt: EncodedPrompt
     vectors: torch.Tensor | None  # (n, in_dim) or None for text-only
     answer: list[int]
-
-
-class TrainConfig(Strict):
-    """Training of the projector (the schema of ``video_qa.training``); next-token loss on answer tokens."""
-
-    lr: float = Field(5e-3, gt=0)            # AdamW; the projector is small and starts from scratch
-    weight_decay: float = Field(0.0, ge=0)
-    max_epochs: int = Field(3, ge=1)
-    patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
-    batch_size: int = Field(4, ge=1)
-    accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
-    # torch.use_deterministic_algorithms (warn-only) from training on: the same seed trains the same weights on a
-    # GPU too (no effect on CPU results); Lightning also sets CUBLAS_WORKSPACE_CONFIG when it is unset
-    deterministic: bool = True
-    checkpoint_dir: str = "data/06_models/video_qa_checkpoints"  # <dir>/<method>/last.ckpt, every epoch
-    resume: bool = False                     # continue each method from its last.ckpt when it exists
 
 
 def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.Tensor | None]:

@@ -12,8 +12,8 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from nlv_kedro.config import Strict
 from nlv_kedro.serving import model_card
+from nlv_kedro.serving.config import RegistryConfig
 from nlv_kedro.serving.pyfunc import ARTIFACT_KEY
 from nlv_kedro.training.artifact import TopModelArtifact
 
@@ -24,15 +24,6 @@ METRIC_TAG = "selection_metric"
 MODEL_DESCRIPTION = ("Video representations of the nlv_kedro project: a small transformer over frozen-encoder chunk "
                      "vectors. The `champion` alias points at the version with the best selection metric; each "
                      "version's description says its input and output widths.")
-
-
-class RegistryConfig(Strict):
-    """The `pretrain.registry` parameter section: which registered model a pretraining adds a version to."""
-
-    enabled: bool = True  # register a model version after each run
-    model_name: str = "nextlevel-video"
-    metric: str = "val/cos_gain_over_best_baseline"  # the champion alias moves only when this improves
-    greater_is_better: bool = True
 
 
 def register_if_enabled(artifact: TopModelArtifact, final_metrics: dict[str, float], registry: RegistryConfig,

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from nlv_kedro.config import Strict, deep_merge
 from nlv_kedro.training.objective import ObjectiveConfig
-from nlv_kedro.training.recipe import PretrainParams, check_override_keys
+from nlv_kedro.training.config import PretrainParams, check_override_keys
 
 
 class VideoSubset(Strict):

@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from kedro.io import AbstractDataset, DatasetError
-from safetensors.torch import load as load_safetensors
-from safetensors.torch import save as save_safetensors
 
 from nlv_kedro.datasets.atomic import atomic_write_bytes
-from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
-from nlv_kedro.training.data import Sequences, collate_sequences
+from nlv_kedro.models.config import NextLevelConfig
+
+if TYPE_CHECKING:  # torch is imported where weights are touched: pipeline registration only needs the class
+    import torch
+
+    from nlv_kedro.models.nextlevel import NextLevelModel
+    from nlv_kedro.training.data import Sequences
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 _STD_PREFIX = "standardizer."
@@ -37,11 +39,16 @@ class TopModelArtifact:
     info: dict[str, Any] = field(default_factory=dict)  # encoder fingerprint, metrics, parameter count
 
     def build(self, device: str = "cpu") -> NextLevelModel:
+        from nlv_kedro.models.nextlevel import NextLevelModel
+
         model = NextLevelModel(self.config)
         model.load_state_dict(self.state_dict)
         return model.to(device).eval()
 
     def save(self, directory: str | Path) -> None:
+        import torch
+        from safetensors.torch import save as save_safetensors
+
         directory = Path(directory)
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict.items()}
         tensors[_STD_PREFIX + "mean"] = torch.from_numpy(np.asarray(self.mean, np.float32))
@@ -55,16 +62,28 @@ class TopModelArtifact:
         directory = Path(directory)
         if not (directory / WEIGHTS).is_file() or not (directory / CONFIG).is_file():
             raise FileNotFoundError(f"no top model in {directory}: run `kedro run --pipelines=pretrain` first")
+        from safetensors.torch import load as load_safetensors
+
         tensors = load_safetensors((directory / WEIGHTS).read_bytes())
         meta = json.loads((directory / CONFIG).read_text())
         mean, std = tensors.pop(_STD_PREFIX + "mean").numpy(), tensors.pop(_STD_PREFIX + "std").numpy()
         config = NextLevelConfig.model_validate({**_LEGACY_CONFIG, **meta["config"]})
         return cls(config, tensors, mean, std, meta.get("info", {}))
 
-    @torch.inference_mode()
     def embed(self, vectors: list[np.ndarray], times: list[np.ndarray] | None = None, batch_size: int = 32,
               model: NextLevelModel | None = None) -> tuple[list[np.ndarray], np.ndarray]:
         """Chunk-vector sequences (T_i, input_dim) -> contextual (T_i, d_model) each, pooled (N, pooled_dim)."""
+        import torch
+
+        with torch.inference_mode():
+            return self._embed(vectors, times, batch_size, model)
+
+    def _embed(self, vectors: list[np.ndarray], times: list[np.ndarray] | None, batch_size: int,
+               model: NextLevelModel | None) -> tuple[list[np.ndarray], np.ndarray]:
+        import torch
+
+        from nlv_kedro.training.data import collate_sequences
+
         model = model or self.build()
         device = next(model.parameters()).device
         contextual, pooled = [], []

@@ -15,32 +15,14 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch.callbacks import EarlyStopping
 from torch import nn
-from pydantic import Field
 from torch.utils.data import DataLoader, Dataset
 
-from nlv_kedro.config import Strict
+from nlv_kedro.training.config import ClassifierConfig
+
 from nlv_kedro.models.nextlevel import NextLevelModel
 from nlv_kedro.training.data import Sequences, Standardizer, collate_sequences
 from nlv_kedro.training.fit import AtomicCheckpointIO, last_checkpoint, resolve_precision, resume_checkpoint
 from nlv_kedro.training.keep_best import KeepBest
-
-
-class ClassifierConfig(Strict):
-    """Supervised training of a sequence classifier (the schema of ``downstream.supervised``)."""
-
-    lr: float = Field(3e-4, gt=0)
-    weight_decay: float = Field(0.05, ge=0)
-    max_epochs: int = Field(30, ge=1)
-    patience: int = Field(5, ge=1, description="epochs without a better val accuracy before stopping")
-    batch_size: int = Field(16, ge=1)
-    max_chunks: int = Field(64, ge=1, description="chunks per video seen in training (longer videos are cut)")
-    label_smoothing: float = Field(0.1, ge=0, lt=1)
-    accelerator: str = "auto"
-    deterministic: bool = Field(True, description="torch.use_deterministic_algorithms (warn-only) from training "
-                                "on: same seed, same weights on a GPU too (no effect on CPU results)")
-    checkpoint_dir: str = Field("data/06_models/downstream_checkpoints",
-                                description="last.ckpt of each method, every epoch, in <checkpoint_dir>/<method>")
-    resume: bool = Field(False, description="continue each method from its last.ckpt when it exists")
 
 
 class _LabelledSequences(Dataset):

@@ -12,44 +12,20 @@ import logging
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import Field
 
-from nlv_kedro.config import Strict
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.evaluation.config import DownstreamConfig, ProbeConfig, RetrievalConfig  # noqa: F401 - re-exported
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.models.pooling import temporal_mean_pool_array
 from nlv_kedro.training.artifact import TopModelArtifact
-from nlv_kedro.training.classify import ClassifierConfig, classifier_outputs, fit_classifier
+from nlv_kedro.training.classify import classifier_outputs, fit_classifier
+from nlv_kedro.training.config import ClassifierConfig
 from nlv_kedro.training.data import Standardizer, load_sequences
 
 logger = logging.getLogger(__name__)
 
 FROZEN_METHODS = ("middle_frame", "mean_pool", "temporal_pool", "nextlevel_frozen")
 SUPERVISED_METHODS = ("transformer_mean", "cls_token", "nextlevel_finetuned")
-
-
-class ProbeConfig(Strict):
-    shots: list[int] = Field([1, 2, 4, 8, 16], min_length=1)
-    seeds: list[int] = Field([0, 1, 2], min_length=1)
-    c_grid: list[float] = Field([0.01, 0.1, 1.0, 10.0, 100.0], min_length=1)
-
-
-class RetrievalConfig(Strict):
-    dim: int = Field(128, ge=2)
-    epochs: int = Field(200, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    temperature: float = Field(0.05, gt=0)
-
-
-class DownstreamConfig(Strict):
-    """Every method evaluated the same way (the schema of ``parameters_downstream.yml``)."""
-
-    seed: int = 0
-    probe: ProbeConfig = ProbeConfig()
-    supervised: ClassifierConfig = ClassifierConfig()
-    retrieval: RetrievalConfig = RetrievalConfig()
-    clustering_n_init: int = Field(10, ge=1)
-    temporal_pool_segments: int = Field(2, ge=1, description="segments of the order-aware temporal_pool baseline")
 
 
 def video_table(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore,

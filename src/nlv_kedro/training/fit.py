@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,40 +16,16 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.strategies import FSDPStrategy, StrategyRegistry
-from pydantic import Field
 
-from nlv_kedro.config import Strict
 from nlv_kedro.datasets.atomic import atomic_write_bytes
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.training.artifact import TopModelArtifact
+from nlv_kedro.training.config import TrainerConfig
 from nlv_kedro.training.data import SequenceDataModule, Sequences, Standardizer
 from nlv_kedro.training.module import MaskedEmbeddingModule
 from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
 
 logger = logging.getLogger(__name__)
-
-
-class TrainerConfig(Strict):
-    """How a pretraining runs (the `pretrain.trainer` parameter section): Lightning Trainer settings, the seed,
-    and where checkpoints go and whether to resume from them."""
-
-    max_epochs: int = Field(20, ge=1)
-    batch_size: int = Field(32, ge=1)
-    max_train_chunks: int = Field(64, ge=2)  # training crop length; longer videos get a random window
-    accelerator: str = "auto"
-    devices: int | str = "auto"
-    strategy: str = "auto"  # Lightning's own: ddp, fsdp, ... for multi-GPU / multi-node
-    num_nodes: int = Field(1, ge=1)
-    precision: str = "auto"  # auto: bf16-mixed on CUDA with bf16 support, else 32-true
-    gradient_clip_val: float = Field(1.0, ge=0)
-    num_workers: int = Field(0, ge=0)
-    log_every_n_steps: int = Field(5, ge=1)
-    early_stopping_patience: int | None = Field(None, ge=1)
-    seed: int = 0
-    checkpoint_dir: str = "data/06_models/pretrain_checkpoints"
-    resume: bool = False  # continue from checkpoint_dir/last.ckpt when it exists
-    fast_dev_run: bool = False
-    enable_progress_bar: bool = True
 
 
 class HistoryCallback(Callback):
@@ -221,7 +198,10 @@ def fit_masked_pretraining(train: Sequences, val: Sequences, network_config: Nex
     if is_fsdp(tc.strategy) and tc.gradient_clip_val:
         all_callbacks.append(FSDPGradientClip(tc.gradient_clip_val))
     plugins = [] if is_fsdp(tc.strategy) else [AtomicCheckpointIO()]  # FSDP writes its own (sharded) checkpoints
-    trainer = L.Trainer(**trainer_kwargs(tc), logger=mlflow_logger(), callbacks=all_callbacks, plugins=plugins)
+    # An interval longer than an epoch would log no training step (Lightning warns): cap it at an epoch's batches.
+    log_every = min(tc.log_every_n_steps, max(1, math.ceil(len(train) / tc.batch_size)))
+    trainer = L.Trainer(**{**trainer_kwargs(tc), "log_every_n_steps": log_every}, logger=mlflow_logger(),
+                        callbacks=all_callbacks, plugins=plugins)
     ckpt_path = resume_path(tc)
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
     final = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}

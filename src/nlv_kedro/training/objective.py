@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from nlv_kedro.config import Strict
-from nlv_kedro.models.losses import LOSSES
+from nlv_kedro.models.config import LOSSES
 
 LossName = Literal["smooth_l1", "l1", "mse", "cosine", "infonce"]
 assert set(LossName.__args__) == set(LOSSES), "LossName must list exactly the losses in models.losses.LOSSES"

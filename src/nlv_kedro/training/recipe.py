@@ -5,62 +5,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
-from pydantic import Field
 
-from nlv_kedro.config import Strict, deep_merge
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.models.nextlevel import NextLevelConfig
-from nlv_kedro.serving.registry import RegistryConfig
 from nlv_kedro.training.artifact import TopModelArtifact
+from nlv_kedro.training.config import PretrainParams, check_override_keys  # noqa: F401 - re-exported: old home
 from nlv_kedro.training.data import Sequences, load_sequences
-from nlv_kedro.training.fit import TrainerConfig, fit_masked_pretraining
-from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
+from nlv_kedro.training.fit import fit_masked_pretraining
 
 logger = logging.getLogger(__name__)
 
 BEST_PARAMS_FILE = "data/06_models/best_params.yml"
-
-
-class PretrainParams(Strict):
-    """Everything one pretraining needs; ``model.input_dim`` is replaced by the encoder's width at fit time."""
-
-    model: NextLevelConfig = NextLevelConfig()
-    objective: ObjectiveConfig = ObjectiveConfig()
-    optim: OptimConfig = OptimConfig()
-    trainer: TrainerConfig = TrainerConfig()
-    registry: RegistryConfig = RegistryConfig()
-    use_best_params: bool = Field(False, description="merge `best_params` (from the tune pipeline) over these")
-
-    def merged(self, overrides: Mapping[str, Any]) -> PretrainParams:
-        """These params with ``overrides`` (a nested dict, e.g. `best_params`) merged over them, validated
-        again as a whole: an override that breaks a constraint fails here, naming the key."""
-        return PretrainParams.model_validate(deep_merge(self.model_dump(), overrides))
-
-    def network_config(self, input_dim: int) -> NextLevelConfig:
-        """The model config for chunk vectors of width ``input_dim``."""
-        return NextLevelConfig.model_validate({**self.model.model_dump(), "input_dim": input_dim})
-
-    def scratch(self, checkpoint_dir: str) -> PretrainParams:
-        """A throwaway variant for studies: checkpoints in ``checkpoint_dir``, no resume, no progress bar."""
-        trainer = self.trainer.model_copy(update={"checkpoint_dir": checkpoint_dir, "resume": False,
-                                                  "enable_progress_bar": False})
-        return self.model_copy(update={"trainer": trainer})
-
-
-def check_override_keys(overrides: Mapping[str, Any], where: str, model: type[Strict] = PretrainParams) -> None:
-    """Fail fast if a nested override (e.g. `tune.trial_overrides`) names a key ``model`` does not have; values
-    are checked later, merged over the actual pretrain params."""
-    for key, value in overrides.items():
-        field = model.model_fields.get(key)
-        if field is None:
-            raise ValueError(f"{where}.{key} is not a pretrain parameter; known keys: {sorted(model.model_fields)}")
-        sub = field.annotation
-        if isinstance(value, Mapping) and isinstance(sub, type) and issubclass(sub, Strict):
-            check_override_keys(value, f"{where}.{key}", sub)
 
 
 def with_best_params(params: PretrainParams, best_params: dict | None) -> PretrainParams:

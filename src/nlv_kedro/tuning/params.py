@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from nlv_kedro.config import Strict
-from nlv_kedro.evaluation.probe import DEFAULT_C_GRID
-from nlv_kedro.training.recipe import PretrainParams, check_override_keys
+from nlv_kedro.evaluation.config import DEFAULT_C_GRID
+from nlv_kedro.training.config import PretrainParams, check_override_keys
 from nlv_kedro.tuning.space import Distribution, check_against, check_space
 
 

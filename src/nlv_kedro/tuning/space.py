@@ -5,13 +5,15 @@ impossible range fails in a second instead of after an hour of trials."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import optuna
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from nlv_kedro.config import Strict
+
+if TYPE_CHECKING:
+    import optuna
 
 # Sections of the pretrain params that hold recipe choices; the rest (registry, paths) is not a recipe.
 TUNABLE_SECTIONS = ("model", "objective", "optim", "trainer")

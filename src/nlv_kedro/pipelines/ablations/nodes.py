@@ -6,16 +6,13 @@ from __future__ import annotations
 import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.encoders import build_frame_encoder
 from nlv_kedro.encoders.config import EncodeConfig
-from nlv_kedro.studies.encoders import encoder_sweep
-from nlv_kedro.studies.frame_sampling import frame_sampling_sweep
-from nlv_kedro.studies.masking import masking_sweep
 from nlv_kedro.studies.params import AblationParams
-from nlv_kedro.studies.videos import select_videos
-from nlv_kedro.video.plan import PlanConfig
 from nlv_kedro.training.artifact import TopModelArtifact
-from nlv_kedro.training.recipe import PretrainParams
+from nlv_kedro.training.config import PretrainParams
+from nlv_kedro.video.config import PlanConfig
+
+# The sweeps (torch, Lightning, MLflow, scikit-learn) are imported inside the nodes: registration must stay fast.
 
 DISABLED = {"disabled": True}
 
@@ -26,6 +23,8 @@ def select_ablation_videos(video_index: pd.DataFrame, chunk_plan: dict, chunk_em
 
     ``encode_report`` is read only to order this step after `encode`, which fills ``chunk_embeddings`` in place.
     """
+    from nlv_kedro.studies.videos import select_videos
+
     available = set(chunk_plan) & set(chunk_embeddings.ids())
     return select_videos(video_index, available, params.videos.train_per_class, params.videos.val_per_class,
                          params.seed)
@@ -37,6 +36,9 @@ def sweep_frame_sampling(videos: pd.DataFrame, chunk_embeddings: EmbeddingStore,
     """RQ2: frames kept, encode time and val accuracy per sampling rate, dedup threshold and chunking."""
     if not params.frame_sampling.enabled:
         return dict(DISABLED)
+    from nlv_kedro.encoders import build_frame_encoder
+    from nlv_kedro.studies.frame_sampling import frame_sampling_sweep
+
     encoder = build_frame_encoder(encode.frame_encoder, encode.image_size, encode.resolved_device(),
                                   encode.trust_remote_code)
     return frame_sampling_sweep(videos, root, chunk_embeddings, top_model, encoder, preprocess,
@@ -49,6 +51,8 @@ def compare_frame_encoders(videos: pd.DataFrame, chunk_plan: dict, chunk_embeddi
     """RQ1: every listed frame encoder with mean-pooling and its own short-pretrained NextLevel model."""
     if not params.encoders.enabled:
         return dict(DISABLED)
+    from nlv_kedro.studies.encoders import encoder_sweep
+
     return encoder_sweep(videos, chunk_plan, root, chunk_embeddings, params.pretrain_params(pretrain),
                          params.encoders, encode.image_size, params.probe_c, encode.pooling, encode.batch_size,
                          encode.num_workers, encode.resolved_device())
@@ -59,4 +63,6 @@ def sweep_masking(videos: pd.DataFrame, chunk_embeddings: EmbeddingStore, pretra
     """RQ4: masking ratio / strategy and loss variants: masked-prediction cosine vs baselines, val probe."""
     if not params.masking.enabled:
         return dict(DISABLED)
+    from nlv_kedro.studies.masking import masking_sweep
+
     return masking_sweep(videos, chunk_embeddings, pretrain, params)

@@ -6,15 +6,18 @@ import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders.config import EncodeConfig
-from nlv_kedro.encoders.index import encode_texts, encode_videos
 
 
 def encode_chunks(video_index: pd.DataFrame, chunk_plan: dict, root: str, chunk_embeddings: EmbeddingStore,
                   encode: EncodeConfig) -> dict:
     """Write missing or stale videos into ``chunk_embeddings`` -> `encode_report` (later nodes wait on it)."""
+    from nlv_kedro.encoders.index import encode_videos  # torch: imported when the node runs, not at registration
+
     return encode_videos(video_index, chunk_plan, root, chunk_embeddings, encode)
 
 
 def embed_texts(video_index: pd.DataFrame, encode: EncodeConfig) -> dict:
     """Each video's caption -> `text_embeddings` (what retrieval ranks videos against)."""
+    from nlv_kedro.encoders.index import encode_texts
+
     return encode_texts(video_index, encode)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.serving.registry import register_if_enabled
 from nlv_kedro.training.artifact import TopModelArtifact
-from nlv_kedro.training.data import load_sequences
-from nlv_kedro.training.recipe import PretrainParams, pretrain_on_splits, with_best_params
+from nlv_kedro.training.config import PretrainParams
+
+# Torch, Lightning and MLflow are imported inside the nodes: registering the pipeline must stay fast.
 
 
 def pretrain_top_model(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore, encode_report: dict,
@@ -17,6 +17,8 @@ def pretrain_top_model(video_index: pd.DataFrame, chunk_embeddings: EmbeddingSto
 
     ``encode_report`` is read only to order this step after `encode`, which fills ``chunk_embeddings`` in place.
     """
+    from nlv_kedro.training.recipe import pretrain_on_splits, with_best_params
+
     recipe = with_best_params(params, best_params)
     artifact, history = pretrain_on_splits(video_index, chunk_embeddings, recipe)
     history["best_params"] = best_params if params.use_best_params else None
@@ -26,6 +28,8 @@ def pretrain_top_model(video_index: pd.DataFrame, chunk_embeddings: EmbeddingSto
 def export_contextual_embeddings(top_model: TopModelArtifact, video_index: pd.DataFrame,
                                  chunk_embeddings: EmbeddingStore) -> dict:
     """Contextual vectors c_i and the pooled video vector of every encoded video (all splits)."""
+    from nlv_kedro.training.data import load_sequences
+
     ids = [v for v in video_index["video_id"].astype(str) if v in chunk_embeddings]
     contextual, pooled = top_model.embed_sequences(load_sequences(chunk_embeddings, ids))
     return {vid: ({"contextual": c, "pooled": p}, {"video_id": vid, "fingerprint": "", "model": "nextlevel"})
@@ -34,5 +38,7 @@ def export_contextual_embeddings(top_model: TopModelArtifact, video_index: pd.Da
 
 def register_top_model(top_model: TopModelArtifact, history: dict, params: PretrainParams) -> dict:
     """Register a new `nextlevel-video` version; `champion` moves only when the metric improves."""
+    from nlv_kedro.serving.registry import register_if_enabled
+
     return register_if_enabled(top_model, history["final"], params.registry)
 

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import logging
 
-import optuna
 import pandas as pd
 from matplotlib.figure import Figure
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.training.recipe import PretrainParams
-from nlv_kedro.tuning.objective import load_trial_data
+from nlv_kedro.training.config import PretrainParams
 from nlv_kedro.tuning.params import TuneParams
-from nlv_kedro.tuning.plots import study_figures
 from nlv_kedro.tuning.space import nest
-from nlv_kedro.tuning.study import optimize
-from nlv_kedro.tuning.tracking import log_study_result
+
+# Optuna, torch, Lightning and MLflow are imported inside the nodes: registering the pipeline must stay fast.
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +27,10 @@ def run_study(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore, encod
 
     ``encode_report`` is read only to order this step after `encode`, which fills ``chunk_embeddings`` in place.
     """
+    from nlv_kedro.tuning.objective import load_trial_data
+    from nlv_kedro.tuning.study import optimize
+    from nlv_kedro.tuning.tracking import log_study_result
+
     base = tune.checked_trial_base(pretrain)
     summary = optimize(base, load_trial_data(video_index, chunk_embeddings), tune)
     log_study_result(summary)
@@ -45,5 +46,9 @@ def export_best_params(tune_summary: dict) -> dict:
 
 def plot_study(tune_summary: dict, tune: TuneParams) -> dict[str, Figure]:
     """History, intermediate values, parallel coordinates and (>= 2 complete trials) importances."""
+    import optuna
+
+    from nlv_kedro.tuning.plots import study_figures
+
     study = optuna.load_study(study_name=tune_summary["study_name"], storage=tune.storage)
     return study_figures(study)
