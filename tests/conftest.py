@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from pathlib import Path
 
 import av
@@ -104,6 +105,19 @@ def bad_inputs(tmp_path: Path) -> dict[str, Path]:
         (maker or write_cut_mid_stream)(path)
         made[kind] = path
     return made
+
+
+@pytest.fixture(autouse=True)
+def _isolated_mlflow_state() -> object:
+    """MLflow keeps the active experiment in MLFLOW_EXPERIMENT_ID and in module globals, and runs on a stack:
+    no test inherits another's (a test's tracking database is gone once the test ends)."""
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    yield
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None:  # forget, without a server call (the test's database may be gone): not end_run()
+        fluent._active_run_stack.get().clear()
+        fluent._active_experiment_id = None
 
 
 @pytest.fixture(autouse=True)

@@ -168,3 +168,16 @@ def test_probe_curve_shapes_subsets_and_json() -> None:
     json.dumps(out)  # plain python types only
     several = probe_curve(xtr, ytr, xva, yva, xte, yte, shots=(1,), seeds=(0, 1, 2))
     assert len(several["top1_mean"]) == 1 and len(several["c_chosen"][0]) == 3
+
+
+def test_shared_captions_warn_that_r_at_1_is_ties(caplog: pytest.LogCaptureFixture) -> None:
+    from nlv_kedro.evaluation.downstream import warn_shared_captions
+
+    per_class = np.repeat(np.eye(3, dtype=np.float32), 4, axis=0)  # 12 videos, one caption per class
+    with caplog.at_level("WARNING", logger="nlv_kedro.evaluation.downstream"):
+        assert warn_shared_captions(per_class) == 3
+    assert "12 test videos have only 3 distinct captions" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="nlv_kedro.evaluation.downstream"):
+        assert warn_shared_captions(np.random.default_rng(0).normal(size=(12, 3))) == 12
+    assert caplog.text == ""

@@ -58,6 +58,7 @@ def evaluate_retrieval(vectors: dict, text_embeddings: dict, params: DownstreamC
         raise ValueError("text_embeddings do not cover every video: rerun `kedro run --pipelines=encode`")
     text = text_embeddings["tensors"]["captions"][[row_of[v] for v in ids]]
     tr, va, te = (_split(vectors, s) for s in ("train", "val", "test"))
+    warn_shared_captions(text[te])
     r = params.retrieval
     results = {}
     for method, x in vectors["methods"].items():
@@ -66,6 +67,17 @@ def evaluate_retrieval(vectors: dict, text_embeddings: dict, params: DownstreamC
         similarity = project_text(text[te]) @ project_video(x[te]).T
         results[method] = text_video_retrieval(similarity)
     return results
+
+
+def warn_shared_captions(test_text: np.ndarray) -> int:
+    """Warn when many test videos share one caption (e.g. one caption per class): R@1 then depends on how ties
+    among identical captions fall, not on the video vectors. Returns the number of distinct captions."""
+    distinct = len(np.unique(np.round(np.asarray(test_text, dtype=np.float32), 5), axis=0))
+    if distinct < 0.5 * len(test_text):
+        logger.warning("retrieval: the %d test videos have only %d distinct captions, so R@1 cannot separate "
+                       "videos with the same caption; read R@5/R@10 and median rank, or give videos their own "
+                       "captions", len(test_text), distinct)
+    return distinct
 
 
 def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieval: dict) -> tuple[dict, dict]:

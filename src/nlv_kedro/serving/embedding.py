@@ -78,9 +78,9 @@ def encode_files(root: Path, files: list[Path], params: Mapping[str, Any], workd
     candidates, discover_rejects, _, _ = discover_videos(ingest)
     probed, probe_rejects = probe_candidates(candidates, ingest)
     accepted, validate_rejects, _, _ = validate_videos(probed, ingest)
-    _, summary = gather_quarantine(discover_rejects, probe_rejects, validate_rejects, accepted)
+    quarantine, summary = gather_quarantine(discover_rejects, probe_rejects, validate_rejects, accepted)
     try:
-        index = accept_index(accepted, summary, ingest)
+        index, _, _ = accept_index(accepted, quarantine, summary, ingest)
     except RuntimeError as exc:
         raise EmbedError(f"no usable video among {len(files)} file(s) in {root}: {exc}") from exc
     plan, _ = plan_videos(index, root, PlanConfig.model_validate(params.get("preprocess", {})))

@@ -84,7 +84,7 @@ def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: S
     checkpoint_dir = Path(config.checkpoint_dir) / name
     trainer = L.Trainer(
         max_epochs=config.max_epochs, accelerator=config.accelerator, devices=1, logger=False,
-        enable_model_summary=False, enable_progress_bar=False, precision=resolve_precision("auto"),
+        enable_model_summary=False, enable_progress_bar=True, precision=resolve_precision("auto"),
         deterministic="warn" if config.deterministic else None,
         callbacks=[EarlyStopping("val/acc", mode="max", patience=config.patience), best,
                    last_checkpoint(checkpoint_dir)],
