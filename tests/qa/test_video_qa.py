@@ -240,7 +240,7 @@ def test_pipeline_compares_every_method_and_exports_a_reloadable_projector(tmp_p
         catalog[name] = KeptDataset()
     SequentialRunner().run(pipeline, catalog)
     metrics = catalog["qa_metrics"].load()
-    assert set(metrics["accuracy"]) == {"text_only", "mean_pool", "frozen_chunks", "nextlevel"}
+    assert set(metrics["accuracy"]) == {"text_only", "mean_pool", "frozen_chunks", "nextlevel", "answer_prior"}
     for acc in metrics["accuracy"].values():
         assert acc["n"] == 6 and {"overall", "direction", "count"} <= set(acc) and is_share_of(acc["overall"] / 100, 6)
     assert set(metrics["goals"]) == {"nextlevel_minus_text_only_overall"}  # no order questions here

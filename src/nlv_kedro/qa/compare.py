@@ -20,6 +20,7 @@ from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.qa.artifact import load_bridge, to_artifact
 from nlv_kedro.qa.bridge import Projector, ProjectorConfig
 from nlv_kedro.qa.config import VideoQAConfig
+from nlv_kedro.qa.controls import answer_prior_predictions
 from nlv_kedro.qa.examples import VIDEO_SOURCE, choice_questions, method_vectors, training_items
 from nlv_kedro.qa.llm import LoadedLLM, apply_lora, load_llm
 from nlv_kedro.qa.module import fit_bridge, trainable_state
@@ -31,6 +32,7 @@ QA_TYPES = ("order", "direction", "count", "content")
 
 QA_COLUMNS = ["video_id", "question", "choices", "answer", "type"]
 NO_QA = "the dataset has no QA pairs (video_qa_pairs is empty)"
+ANSWER_PRIOR = "answer_prior"  # the blind control in qa_metrics: most frequent train answer per question text
 
 
 def prepare_qa_pairs(qa_pairs: pd.DataFrame | None, video_index: pd.DataFrame, params: VideoQAConfig) -> pd.DataFrame:
@@ -105,6 +107,8 @@ def evaluate_video_qa(qa_table: pd.DataFrame, video_vectors: dict[str, dict[str,
         scores = score_choices(llm, projector, questions, params.score_reduction, params.score_batch_size, progress=True)
         accuracy[method] = accuracy_by_type([int(np.argmax(s)) for s in scores], correct, test["type"].tolist())
         logger.info("video_qa %-14s test accuracy %s", method, accuracy[method])
+    accuracy[ANSWER_PRIOR] = _answer_prior_accuracy(qa_table[qa_table["split"] == "train"], test)
+    logger.info("video_qa %-14s test accuracy %s", ANSWER_PRIOR, accuracy[ANSWER_PRIOR])
     metrics = {"accuracy": accuracy, "goals": qa_goals(accuracy, params.goal_points),
                "training": {m: p["history"] for m, p in qa_projectors.items()},
                "settings": {"llm": params.llm.name, "score_reduction": params.score_reduction,
@@ -160,6 +164,12 @@ class _Holder(torch.nn.Module):
     def __init__(self, projector: Projector, llm: torch.nn.Module) -> None:
         super().__init__()
         self.projector, self.llm = projector, llm
+
+
+def _answer_prior_accuracy(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, float | int]:
+    """The blind control: the most frequent train answer to the same question text, scored like a method."""
+    correct = [list(choices).index(answer) for choices, answer in zip(test["choices"], test["answer"])]
+    return accuracy_by_type(answer_prior_predictions(train, test), correct, test["type"].tolist())
 
 
 def qa_goals(accuracy: dict[str, dict], target: float) -> dict:
