@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -140,6 +141,19 @@ def run_slice(pipeline: Pipeline, inputs: dict[str, object]) -> DataCatalog:
         catalog[name] = KeptDataset()
     SequentialRunner().run(pipeline, catalog)
     return catalog
+
+
+def copy_project(root: Path, data_layers: tuple[str, ...] = ()) -> Path:
+    """A Kedro project at ``root``: this project's conf/ (an empty conf/local) and pyproject.toml, an empty src/
+    (Kedro insists on it; the package itself is installed) and the given data/ layers, so a test's run never
+    touches the project's own data."""
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
+    (root / "src").mkdir()
+    for layer in data_layers:
+        (root / "data" / layer).mkdir(parents=True)
+    return root
 
 
 def is_share_of(value: float, n: int, tol: float = 1e-3) -> bool:

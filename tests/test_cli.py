@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from kedro.validation import ParameterValidationError
 
 from nlv_kedro.cli import one_line, verbose_requested
 from nlv_kedro.training.config import PretrainParams
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import copy_project
 
 KEDRO_MESSAGE = """Parameter validation failed:
 - Parameter 'pretrain': Failed to instantiate PretrainParams for parameter 'pretrain': 1 validation error for \
@@ -50,10 +49,7 @@ def test_verbose_comes_from_the_flag_or_the_environment(monkeypatch: pytest.Monk
 
 
 def test_kedro_run_with_a_misspelt_parameter_prints_one_line(tmp_path: Path) -> None:
-    shutil.copytree(PROJECT_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    (tmp_path / "src").mkdir()  # kedro insists the source dir exists; the package itself is installed
+    copy_project(tmp_path)
     result = subprocess.run([sys.executable, "-m", "kedro", "run", "--params=pretrain.model.d_modle=3",
                              "--pipelines=pretrain"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode != 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -14,7 +13,7 @@ import pytest
 from nbclient import NotebookClient
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, copy_project
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "explore.ipynb"
 
@@ -22,11 +21,7 @@ NOTEBOOK = PROJECT_ROOT / "notebooks" / "explore.ipynb"
 @pytest.fixture
 def tiny_project(tmp_path: Path) -> Path:
     """conf/ and pyproject.toml of this project, and a data/ tree holding tiny persisted results."""
-    root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    (root / "src").mkdir()  # kedro insists the source dir exists; the package itself is installed
+    root = copy_project(tmp_path / "project")
     (root / "notebooks").mkdir()
     rng = np.random.default_rng(0)
     index = pd.DataFrame([{"video_id": f"{c}{i}", "path": f"{c}{i}.mp4", "label": c, "split": "train",

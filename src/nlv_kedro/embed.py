@@ -18,6 +18,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import click
+
 DEFAULT_MODEL = "models:/nextlevel-video@champion"
 
 
@@ -70,11 +72,11 @@ def run(argv: list[str] | None = None) -> int:
             vectors = embedding.embed_videos(index, store, model, root)
         embedding.write_vectors(args.out, vectors, args.model)
     except embedding.EmbedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        click.echo(f"error: {exc}", err=True)
         return 1
     for v in vectors:
-        print(f"{v.video_id}\t{v.path}\tchunks={len(v.contextual)}\tcontextual={tuple(v.contextual.shape)}"
-              f"\tpooled={tuple(v.pooled.shape)}\t-> {args.out}")
+        click.echo(f"{v.video_id}\t{v.path}\tchunks={len(v.contextual)}\tcontextual={tuple(v.contextual.shape)}"
+                   f"\tpooled={tuple(v.pooled.shape)}\t-> {args.out}")
     return 0
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 import subprocess
 import sys
 import weakref
@@ -32,7 +31,7 @@ from nlv_kedro.video.plan import PlanConfig, plan_videos
 from nlv_kedro.training.fit import FSDPGradientClip, TrainerConfig, trainer_kwargs
 from nlv_kedro.video.decode import iter_frames, read_frames
 from nlv_kedro.video.writer import encode_mp4
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import copy_project
 
 PARAMS = EncodeConfig(image_size=32, batch_size=8, num_workers=0, device="cpu")
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
@@ -257,14 +256,8 @@ def test_ddp_fit_on_two_cpu_processes_keeps_replicas_in_sync(tmp_path: Path) -> 
 @pytest.fixture
 def kedro_project(tmp_path: Path) -> Path:
     """A copy of conf/ and pyproject.toml with an empty data/ tree, so nothing touches the project's data."""
-    root = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    (root / "src").mkdir()
-    for layer in ("01_raw/demo", "02_intermediate", "03_primary", "04_feature", "08_reporting"):
-        (root / "data" / layer).mkdir(parents=True)
-    return root
+    return copy_project(tmp_path / "project",
+                        ("01_raw/demo", "02_intermediate", "03_primary", "04_feature", "08_reporting"))
 
 
 DEPLOY_UNITS = """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import copy_project
 
 
 
@@ -27,14 +26,8 @@ def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of conf/ and pyproject.toml with an empty data/ tree, so the run never touches ours."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    (root / "src").mkdir()  # kedro insists the source dir exists; the package itself is installed
-    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "06_models", "07_model_output",
-                  "08_reporting"):
-        (root / "data" / layer).mkdir(parents=True)
+    root = copy_project(tmp_path_factory.mktemp("project") / "p", ("01_raw", "02_intermediate", "03_primary",
+                        "04_feature", "06_models", "07_model_output", "08_reporting"))
     kedro(root, "run", "--pipelines=demo_data", "--params=demo_data.size=tiny")
     return root
 

@@ -73,7 +73,7 @@ def test_killed_pretraining_resumes_from_last_epoch_with_history(tmp_path: Path)
     last = tmp_path / "ckpt" / "last.ckpt"
     kill_after_first_checkpoint(CHILD, tmp_path, last)
     assert not list(last.parent.glob("*-v1.ckpt")) and stat.S_IMODE(last.stat().st_mode) == 0o644
-    saved = torch.load(last, map_location="cpu", weights_only=False)  # whole, despite the kill
+    saved = torch.load(last, map_location="cpu", weights_only=True)  # whole, despite the kill
     done = epochs_completed(last)
     history_before = next(v["epochs"] for k, v in saved["callbacks"].items() if k.startswith("HistoryCallback"))
     assert done >= 1 and [row["epoch"] for row in history_before] == list(range(done))

@@ -104,7 +104,7 @@ def resume_checkpoint(checkpoint_dir: str | Path, resume: bool, max_epochs: int,
 def epochs_completed(path: Path) -> int:
     """Finished epochs in a checkpoint, from the history a stateful callback stores under ``"epochs"``
     (:class:`HistoryCallback`, :class:`~nlv_kedro.training.keep_best.KeepBest`), else Lightning's epoch counter."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     states = checkpoint.get("callbacks", {})
     history = next((v["epochs"] for v in states.values() if isinstance(v, dict) and v.get("epochs")), None)
     return int(history[-1]["epoch"]) + 1 if history else int(checkpoint.get("epoch", 0))
