@@ -10,14 +10,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
-from nlv_kedro.studies.params import AblationParams
+from nlv_kedro.studies.params import AblationParams, SeedStudyParams
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.tuning.params import TuneParams
 from tests.conftest import PROJECT_ROOT
 
 CONF = PROJECT_ROOT / "conf" / "base"
-SECTIONS = [("pretrain", PretrainParams), ("tune", TuneParams), ("ablations", AblationParams)]
+SECTIONS = [("pretrain", PretrainParams), ("tune", TuneParams), ("ablations", AblationParams),
+            ("seeds", SeedStudyParams)]
 
 
 def shipped(name: str) -> dict:

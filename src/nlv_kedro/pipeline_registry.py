@@ -7,8 +7,8 @@ from kedro.pipeline import Pipeline
 
 # The main job, in order. A pipeline joins it when it is ready to run on the demo data.
 # `demo_data` is not part of it: `make run` generates the demo data only when data/01_raw is empty.
-MAIN_JOB: tuple[str, ...] = ("ingest", "preprocess", "encode", "pretrain", "downstream", "video_qa", "ablations",
-                             "report")
+MAIN_JOB: tuple[str, ...] = ("ingest", "preprocess", "encode", "pretrain", "downstream", "seeds", "video_qa",
+                             "ablations", "report")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

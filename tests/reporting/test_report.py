@@ -28,8 +28,13 @@ from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.timing import NodeTimingHooks
 from tests.conftest import run_slice
 
-SECTIONS = ("data", "rq1-encoders", "rq2-frames", "rq3-pretraining", "rq4-masking", "downstream", "video-qa", "tuning",
-            "compute")
+SECTIONS = ("data", "rq1-encoders", "rq2-frames", "rq3-pretraining", "rq4-masking", "downstream", "seed-study",
+            "video-qa", "tuning", "compute")
+_CI = {"diff": 0.1, "lo": -0.02, "hi": 0.2, "beats": False}
+SEED_STUDY = {"seeds": [0, 1], "test_video_ids": ["a", "b"], "subset_sizes": {"structure": 2},
+              "methods": {"nextlevel": {"overall": {"mean": 0.5, "std": 0.1}, "structure": {"mean": 0.5, "std": 0.0}}},
+              "comparisons": {"overall": {"untrained": _CI, "best_frozen_baseline": {"name": "temporal_pool_2", **_CI}}},
+              "goals": {"pretrained_vs_untrained": {"points": 10.0, "ci": [-2.0, 20.0], "target": 10.0, "met": False}}}
 PROBE = {"top1": 0.5, "top1_order_dependent": 0.5, "top1_other": 0.5}
 DIAG = {"cos_pred": 0.7, "cos_mean_baseline": 0.5, "cos_copy_neighbour": 0.8, "cos_pred_standardized": 0.4,
         "cos_copy_neighbour_standardized": 0.6, "cos_gain_over_best_baseline": -0.1, "pred_std": 0.3,
@@ -96,6 +101,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
             {"name": f"{fps:g} fps, dedup 0.01, fixed_count", "axis": "target_fps", "frames_kept_pct": 10.0 * fps,
              "chunks_per_video": 3.0, "encode_s_est": fps, "mean_pool": PROBE, "nextlevel": PROBE} for fps in (1, 2)]},
         "ablation_masking": {"disabled": True},  # as a disabled sweep saves it
+        "seed_study": SEED_STUDY,
         "node_timings": {"updated_at": "now", "nodes": {"encode_videos_node": {"wall_s": 3.0, "peak_rss_mb": 500.0}}},
         "qa_projector_config": None,
         "params:pretrain": PretrainParams.model_validate({"trainer": {"batch_size": 4}}),
@@ -123,6 +129,8 @@ def test_report_contains_every_section_and_embeds_every_plot(report: DataCatalog
     assert "**Not run**" in markdown.split('<a id="rq4-masking"></a>')[1].split('<a id="downstream">')[0]
     assert "Not run" in markdown.split('<a id="video-qa"></a>')[1]  # qa_metrics is None
     assert "weights package missing" in html  # an unavailable encoder is listed, not dropped
+    seeds = markdown.split('<a id="seed-study"></a>')[1].split('<a id="video-qa">')[0]
+    assert "+10.0 [-2.0, +20.0]" in seeds and "not met" in seeds  # a gain whose CI reaches 0 is not a win
     compute = catalog["compute_accounting"].load()
     assert compute["top_model"]["params_total"] == compute["top_model"]["params_total_persisted"]
     assert compute["nodes"] == [{"name": "encode_videos_node", "wall_s": 3.0, "peak_rss_mb": 500.0}]
@@ -132,8 +140,8 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
     summary = report["report_summary"].load()
     json.dumps(summary, allow_nan=False)  # strict JSON
     assert set(summary) == {"schema_version", "generated_at", "data", "pretraining", "downstream", "video_qa", "tuning",
-                            "ablations", "compute"}
-    assert summary["schema_version"] == 2
+                            "ablations", "seeds", "compute"}
+    assert summary["schema_version"] == 3
     assert set(summary["data"]) == {"n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits",
                                     "duration_s_mean", "frames_total", "frames_kept", "frames_kept_pct",
                                     "chunks_per_video_mean", "frame_encoder"}
@@ -149,6 +157,8 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
     assert set(summary["tuning"]) == {"ran", "study_name", "direction", "n_trials", "n_complete", "n_pruned",
                                       "n_failed", "best_value", "best_params"}
     assert set(summary["ablations"]) == {"ran", "rq1_encoders", "rq2_frame_sampling", "rq4_masking"}
+    assert summary["seeds"] == {"ran": True, "seeds": [0, 1], "top1": {"nextlevel": {"mean": 0.5, "std": 0.1}},
+                                "goals": SEED_STUDY["goals"]}
     assert set(summary["compute"]) == {"frame_encoder_params", "frame_encoder_flops_per_frame",
                                        "top_model_params_total", "top_model_params_trainable", "flops_per_video_inference",
                                        "flops_per_training_step", "encode_frames_per_s", "pretrain_seconds",

@@ -18,6 +18,7 @@ from nlv_kedro.reporting.ablation_sections import encoders_section, frame_sampli
 from nlv_kedro.reporting.config import ReportConfig
 from nlv_kedro.reporting.plot_dataset import figure_png
 from nlv_kedro.reporting.render import render_html, render_markdown
+from nlv_kedro.reporting.seed_sections import seed_study_section, seeds_summary
 from nlv_kedro.reporting.sections import (
     compute_section,
     data_section,
@@ -106,7 +107,8 @@ def _jsonable(value: object) -> object:
 def summarize_report(video_index: pd.DataFrame, quarantine: pd.DataFrame, chunk_plan_stats: dict,
                      encode_report: dict, pretrain_history: dict, downstream_metrics: dict, qa_metrics: dict | None,
                      tune_summary: dict | None, ablation_encoders: dict | None, ablation_frame_sampling: dict | None,
-                     ablation_masking: dict | None, compute: dict, params: ReportConfig) -> dict:
+                     ablation_masking: dict | None, compute: dict, params: ReportConfig,
+                     seed_study: dict | None = None) -> dict:
     """``report_summary``: the headline numbers, schema in :mod:`nlv_kedro.reporting.summary`."""
     return _jsonable(build_summary({
         "data": data_summary(video_index, quarantine, chunk_plan_stats, encode_report),
@@ -116,6 +118,7 @@ def summarize_report(video_index: pd.DataFrame, quarantine: pd.DataFrame, chunk_
         "video_qa": qa_summary(qa_metrics),
         "tuning": tuning_summary(tune_summary),
         "ablations": ablations_summary(_ran(ablation_encoders), _ran(ablation_frame_sampling), _ran(ablation_masking)),
+        "seeds": seeds_summary(seed_study),
         "compute": compute_summary(compute),
     }))
 
@@ -124,7 +127,7 @@ def render_report(summary: dict, video_index: pd.DataFrame, quarantine: pd.DataF
                   chunk_plan_stats: dict, encode_report: dict, pretrain_history: dict, downstream_metrics: dict,
                   qa_metrics: dict | None, tune_summary: dict | None, ablation_encoders: dict | None,
                   ablation_frame_sampling: dict | None, ablation_masking: dict | None, compute: dict,
-                  params: ReportConfig, **plots: Figure | bytes) -> tuple[str, str]:
+                  params: ReportConfig, seed_study: dict | None = None, **plots: Figure | bytes) -> tuple[str, str]:
     """The report as one self-contained HTML page (plots embedded) and its Markdown twin (plots linked)."""
     sections = [
         data_section(video_index, quarantine, ingest_summary, chunk_plan_stats, encode_report, summary["data"],
@@ -134,6 +137,7 @@ def render_report(summary: dict, video_index: pd.DataFrame, quarantine: pd.DataF
         pretraining_section(pretrain_history, summary["pretraining"], downstream_metrics),
         masking_section(_ran(ablation_masking), pretrain_history),
         downstream_section(downstream_metrics),
+        seed_study_section(seed_study),
         qa_section(qa_metrics),
         tuning_section(tune_summary),
         compute_section(compute, params.max_table_rows),

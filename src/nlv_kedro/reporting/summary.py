@@ -22,6 +22,8 @@ which are percentages as in their source files. Adding a key bumps ``schema_vers
   flops_per_frame}], rq2_frame_sampling [{setting, frames_kept_pct, encode_s_est, mean_pool_top1, nextlevel_top1}],
   rq4_masking [{variant, cos_pred, cos_best_baseline, probe_top1}], the first row being the untrained model
   (val accuracies; each list null if its sweep did not run)
+- ``seeds``: ran, seeds, top1 {method: {mean, std}} (test, over pretraining seeds), goals {goal: {points, ci,
+  target, met}} (see :mod:`nlv_kedro.studies.seeds`)
 - ``compute``: frame_encoder_params, frame_encoder_flops_per_frame, top_model_params_total,
   top_model_params_trainable, flops_per_video_inference, flops_per_training_step, encode_frames_per_s,
   pretrain_seconds, peak_rss_mb, total_node_wall_s
@@ -35,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 2  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals
+SCHEMA_VERSION = 3  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals; 3: seeds
 SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "data": ("n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits", "duration_s_mean",
              "frames_total", "frames_kept", "frames_kept_pct", "chunks_per_video_mean", "frame_encoder"),
@@ -50,6 +52,7 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "tuning": ("ran", "study_name", "direction", "n_trials", "n_complete", "n_pruned", "n_failed", "best_value",
                "best_params"),
     "ablations": ("ran", "rq1_encoders", "rq2_frame_sampling", "rq4_masking"),
+    "seeds": ("ran", "seeds", "top1", "goals"),
     "compute": ("frame_encoder_params", "frame_encoder_flops_per_frame", "top_model_params_total",
                 "top_model_params_trainable", "flops_per_video_inference", "flops_per_training_step",
                 "encode_frames_per_s", "pretrain_seconds", "peak_rss_mb", "total_node_wall_s"),

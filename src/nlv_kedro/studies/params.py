@@ -86,3 +86,37 @@ class AblationParams(Strict):
         """``base`` with this sweep's overrides (and a variant's objective) merged over it, validated whole."""
         overrides = deep_merge(self.pretrain, {"objective": dict(objective or {})})
         return PretrainParams.model_validate(deep_merge(base.model_dump(), overrides))
+
+
+class SeedStudyParams(Strict):
+    """The seed study (`seeds` pipeline): the pretraining recipe with several seeds, scored on test against the
+    untrained same-architecture control and the frozen pooling baselines, with paired bootstrap CIs."""
+
+    enabled: bool = True
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    # Overrides of parameters_pretrain.yml for every seed ({} = the main recipe, whose own seed then reuses the
+    # main run's top model instead of training it again)
+    pretrain: dict[str, Any] = {}
+    c_grid: list[float] = Field([0.01, 0.1, 1.0, 10.0, 100.0], min_length=1)
+    temporal_segments: list[int] = Field([2, 4], min_length=1)
+    bootstrap_resamples: int = Field(2000, ge=100)
+    bootstrap_seed: int = 0
+    goal_points: float = Field(10.0, description="points NextLevel must gain over a control (CI excluding 0)")
+    tolerance_points: float = Field(2.0, ge=0, description="allowed loss to mean pooling on order-independent classes")
+
+    @field_validator("pretrain")
+    @classmethod
+    def _known_pretrain_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_override_keys(value, "seeds.pretrain")
+        return value
+
+    @field_validator("temporal_segments")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(k < 1 for k in value):
+            raise ValueError(f"temporal_segments must be >= 1 each, got {value}")
+        return value
+
+    def recipe(self, base: PretrainParams) -> PretrainParams:
+        """``base`` with this study's overrides merged over it, validated whole."""
+        return PretrainParams.model_validate(deep_merge(base.model_dump(), self.pretrain)) if self.pretrain else base

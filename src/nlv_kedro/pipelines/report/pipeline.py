@@ -20,7 +20,8 @@ RESULTS = {"video_index": "video_index", "quarantine": "quarantine", "chunk_plan
            "encode_report": "encode_report", "pretrain_history": "pretrain_history",
            "downstream_metrics": "downstream_metrics", "qa_metrics": "qa_metrics", "tune_summary": "tune_summary",
            "ablation_encoders": "ablation_encoders", "ablation_frame_sampling": "ablation_frame_sampling",
-           "ablation_masking": "ablation_masking", "compute": "compute_accounting", "params": "params:report"}
+           "ablation_masking": "ablation_masking", "compute": "compute_accounting", "params": "params:report",
+           "seed_study": "seed_study"}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
