@@ -13,7 +13,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export HF_HUB_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast venv demo-data viz bench clean-data
+.PHONY: run test test-fast venv demo-data viz bench clean-data study
 
 venv:
 	@if [ "$$(cat $(STAMP) 2>/dev/null)" != "$(REQ_HASH)" ]; then \
@@ -34,6 +34,13 @@ demo-data: venv
 
 run: demo-data
 	$(VENV)/bin/kedro run
+
+# The research setting (conf/study): the larger demo benchmark, every seed and control. It regenerates data/
+# (the default run's results there are replaced) and takes up to an hour on 2 CPU cores.
+study: venv
+	find data -type f ! -name .gitkeep -delete
+	$(VENV)/bin/kedro run --pipelines=demo_data --env=study
+	$(VENV)/bin/kedro run --env=study
 
 test: venv
 	$(VENV)/bin/python -m pytest
