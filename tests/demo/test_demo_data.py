@@ -63,10 +63,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             "demo_classes": JSONDataset(filepath=str(root / "classes.json")),
         }
     )
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the check must not fail because other jobs share the machine
     SequentialRunner().run(create_pipeline(), catalog)
     return {
-        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - started,
         "root": root,
         "plans": {p.video_id: p for p in plan_demo_videos(TINY)},
         "manifest": catalog.load("demo_manifest"),
@@ -86,7 +86,7 @@ def test_pipeline_writes_every_video_and_table(generated: dict) -> None:
 
 def test_tiny_preset_is_small_and_quick(generated: dict) -> None:
     assert sum(p.duration_s for p in generated["plans"].values()) < 400
-    assert generated["seconds"] < 120  # about 12 s on an idle core
+    assert generated["cpu_seconds"] < 60  # about 12 s
 
 
 def test_videos_decode_with_expected_fps_and_length(generated: dict) -> None:
@@ -100,7 +100,7 @@ def test_videos_decode_with_expected_fps_and_length(generated: dict) -> None:
     assert len({p.fps for p in plans.values()}) > 3
     assert all(2.0 <= p.duration_s <= 6.5 for p in plans.values() if not CLASS_BY_NAME[p.label].group)
     # structure videos are stretched where the tiny range is too short to hold their inserts
-    assert all(2.0 <= p.duration_s <= 10.0 for p in plans.values())
+    assert all(2.0 <= p.duration_s <= 11.0 for p in plans.values())
 
 
 def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:

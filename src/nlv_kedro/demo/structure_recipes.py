@@ -69,7 +69,7 @@ def insert_order(circle_first: bool) -> Recipe:
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
         d, gap = canvas.frames(rng.uniform(*INSERT_S)), canvas.frames(rng.uniform(*GAP_S))
-        n_total = max(canvas.frames(canvas.duration(rng)), 2 * d + gap + canvas.frames(1.0))
+        n_total = max(canvas.frames(canvas.duration(rng)), 2 * (2 * d + gap))  # long enough to share a half
         background, scene = _background(rng, canvas, n_total)
         colors = [str(c) for c in rng.choice(list(SHAPE_COLORS), size=2, replace=False)]
         looks = {shape: _look(rng, shape, color) for shape, color in zip(SHAPES, colors, strict=True)}
