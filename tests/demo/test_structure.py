@@ -13,7 +13,7 @@ from nlv_kedro.demo.dataset import plan_demo_videos
 from nlv_kedro.demo.language import SHAPE_COLORS
 from nlv_kedro.demo.plan import Canvas, Sketch
 from nlv_kedro.demo.recipes import CLASS_BY_NAME, ORDER_DEPENDENT, STRUCTURE_GROUPS
-from nlv_kedro.demo.scenes import InsertsPart, render_frames
+from nlv_kedro.demo.scenes import FootagePart, InsertsPart, StillPart, render_frames
 
 W, H = 64, 48
 CANVAS = Canvas(W, H, 12.0, (4.0, 10.0))
@@ -98,11 +98,26 @@ def test_counting_classes_have_the_same_insert_share(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_parts_classes_hold_the_same_frames_in_three_orders(seed: int) -> None:
-    abc, bca, cab = (_draw(label, seed) for label in GROUPS["parts_order"])
-    assert bca.parts == abc.parts[1:] + abc.parts[:1] and cab.parts == abc.parts[2:] + abc.parts[:2]
+    abc, bca, cab = (_draw(label, seed, LONG) for label in GROUPS["parts_order"])
+    clips = [[p for p in s.parts if isinstance(p, FootagePart)] for s in (abc, bca, cab)]
+    assert [p.clip for p in clips[0]] == ["bunny", "bikes", "carphone"]
+    assert clips[1] == clips[0][1:] + clips[0][:1] and clips[2] == clips[0][2:] + clips[0][:2]
+    stills = [[(i, p) for i, p in enumerate(s.parts) if isinstance(p, StillPart)] for s in (abc, bca, cab)]
+    assert stills[0] == stills[1] == stills[2] and stills[0]  # the same stills, in the same places
     frames = [_render(s) for s in (abc, bca, cab)]
     assert _hashes(frames[0]) == _hashes(frames[1]) == _hashes(frames[2])
     assert not np.array_equal(frames[0], frames[1])
+
+
+def test_parts_often_share_one_half_of_the_video() -> None:
+    inside = 0
+    for seed in range(30):
+        sketch = _draw("parts_abc", seed, LONG)
+        ends = np.cumsum([p.n_frames for p in sketch.parts])
+        spans = [(end - p.n_frames, end) for p, end in zip(sketch.parts, ends, strict=True) if isinstance(p, FootagePart)]
+        first, last, n = spans[0][0], spans[-1][1] - 1, ends[-1]
+        inside += (first * 2) // n == (last * 2) // n
+    assert inside >= 18
 
 
 @pytest.mark.parametrize("seed", range(3))

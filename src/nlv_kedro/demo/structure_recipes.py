@@ -16,7 +16,7 @@ from itertools import groupby
 
 import numpy as np
 
-from nlv_kedro.demo.footage import CLIPS
+from nlv_kedro.demo.footage import CLIPS, SHOTS
 from nlv_kedro.demo.footage_recipes import footage, random_crop
 from nlv_kedro.demo.language import (
     SHAPE_COLORS,
@@ -29,7 +29,7 @@ from nlv_kedro.demo.language import (
     with_article,
 )
 from nlv_kedro.demo.plan import Canvas, Recipe, Sketch
-from nlv_kedro.demo.scenes import FootagePart, Insert, InsertsPart
+from nlv_kedro.demo.scenes import FootagePart, Insert, InsertsPart, StillPart
 
 FOOTAGE: tuple[str, ...] = ("bunny", "bikes", "carphone")  # backgrounds, parts a/b/c, arrow-of-time footage
 CLIP_NAMES: tuple[str, ...] = tuple(CLIPS[c].description for c in FOOTAGE)
@@ -121,24 +121,47 @@ def insert_count(three: bool) -> Recipe:
     return build
 
 
+def _filler(rng: np.random.Generator, before: int, after: int) -> tuple[list[StillPart], list[StillPart], str]:
+    """Stills for `before` frames before the parts and `after` frames after them, and what they show: one real
+    frame held with visible noise, so that frame dropping keeps it."""
+    shot = SHOTS[pick(rng, list(SHOTS))]
+    frame, crop = int(rng.integers(shot.start, shot.stop)), random_crop(rng, pan=False)
+    sigma, seed = float(rng.uniform(6.0, 10.0)), int(rng.integers(2**31))
+
+    def still(n: int, k: int) -> list[StillPart]:
+        return [StillPart(shot.clip, frame, n, crop, sigma, seed + k)] if n > 0 else []
+
+    return still(before, 0), still(after, 1), shot.description
+
+
 def parts_order(order: str) -> Recipe:
-    """Parts a, b, c (rabbit, street, car footage) of random lengths, played in `order` (a rotation of 'abc')."""
+    """Parts a, b, c (rabbit, street, car footage) of random lengths, played in `order` (a rotation of 'abc').
+
+    The three parts fill a third to half of the video, often inside one half or quarter of it, between stills:
+    pooling each half or quarter then sees all three parts together, as whole-video pooling does.
+    """
     if sorted(order) != ["a", "b", "c"]:
         raise ValueError(f"parts order must be a permutation of 'abc', got {order!r}")
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
-        n_total = canvas.frames(canvas.duration(rng))
-        shares = rng.dirichlet(np.full(3, 2.0))
-        lengths = np.maximum(np.rint(shares * n_total).astype(int), canvas.frames(PART_MIN_S))
+        n_total, least = canvas.frames(canvas.duration(rng)), canvas.frames(PART_MIN_S)
+        cluster = max(3 * least, round(rng.uniform(0.3, 0.45) * n_total))
+        lengths = least + np.rint(rng.dirichlet(np.full(3, 2.0)) * (cluster - 3 * least)).astype(int)
+        cluster = int(lengths.sum())
+        n_total = max(n_total, 2 * cluster)
         drawn = {key: footage(rng, canvas, clip, int(n)) for key, clip, n in zip("abc", FOOTAGE, lengths, strict=True)}
+        start, size = _window(rng, n_total, cluster)
+        first = start + int(rng.uniform(0.0, size - cluster))
+        before, after, still = _filler(rng, first, n_total - first - cluster)
         names = [CLIP_NAMES["abc".index(key)] for key in order]
         primary = closed_qa(rng, "Which clip comes first?", names[0], CLIP_NAMES, "structure")
         others = [
             closed_qa(rng, "Which clip comes last?", names[2], CLIP_NAMES, "structure"),
             closed_qa(rng, "Which clip is in the middle?", names[1], CLIP_NAMES, "structure"),
         ]
-        parts = tuple(drawn[key] for key in order)
-        return Sketch(parts, sentence(sequence_phrase(names)), choose_qas(rng, primary, others))
+        parts = (*before, *(drawn[key] for key in order), *after)
+        caption = f"{sequence_phrase(names)}, between stills of {still}"
+        return Sketch(parts, sentence(caption), choose_qas(rng, primary, others))
 
     return build
 
