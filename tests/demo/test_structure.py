@@ -13,7 +13,7 @@ from nlv_kedro.demo.dataset import plan_demo_videos
 from nlv_kedro.demo.language import SHAPE_COLORS
 from nlv_kedro.demo.plan import Canvas, Sketch
 from nlv_kedro.demo.recipes import CLASS_BY_NAME, ORDER_DEPENDENT, STRUCTURE_GROUPS
-from nlv_kedro.demo.scenes import FootagePart, InsertsPart, StillPart, render_frames
+from nlv_kedro.demo.scenes import BallPart, FootagePart, InsertsPart, render_frames
 
 W, H = 64, 48
 CANVAS = Canvas(W, H, 12.0, (4.0, 10.0))
@@ -102,8 +102,8 @@ def test_parts_classes_hold_the_same_frames_in_three_orders(seed: int) -> None:
     clips = [[p for p in s.parts if isinstance(p, FootagePart)] for s in (abc, bca, cab)]
     assert [p.clip for p in clips[0]] == ["bunny", "bikes", "carphone"]
     assert clips[1] == clips[0][1:] + clips[0][:1] and clips[2] == clips[0][2:] + clips[0][:2]
-    stills = [[(i, p) for i, p in enumerate(s.parts) if isinstance(p, StillPart)] for s in (abc, bca, cab)]
-    assert stills[0] == stills[1] == stills[2] and stills[0]  # the same stills, in the same places
+    fillers = [[(i, p) for i, p in enumerate(s.parts) if isinstance(p, BallPart)] for s in (abc, bca, cab)]
+    assert fillers[0] == fillers[1] == fillers[2] and fillers[0]  # the same filler, in the same places
     frames = [_render(s) for s in (abc, bca, cab)]
     assert _hashes(frames[0]) == _hashes(frames[1]) == _hashes(frames[2])
     assert not np.array_equal(frames[0], frames[1])

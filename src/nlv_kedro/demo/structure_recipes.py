@@ -16,7 +16,8 @@ from itertools import groupby
 
 import numpy as np
 
-from nlv_kedro.demo.footage import CLIPS, SHOTS
+from nlv_kedro.demo import shape_recipes as sr
+from nlv_kedro.demo.footage import CLIPS
 from nlv_kedro.demo.footage_recipes import footage, random_crop
 from nlv_kedro.demo.language import (
     SHAPE_COLORS,
@@ -29,7 +30,7 @@ from nlv_kedro.demo.language import (
     with_article,
 )
 from nlv_kedro.demo.plan import Canvas, Recipe, Sketch
-from nlv_kedro.demo.scenes import FootagePart, Insert, InsertsPart, StillPart
+from nlv_kedro.demo.scenes import BallPart, FootagePart, Insert, InsertsPart
 
 FOOTAGE: tuple[str, ...] = ("bunny", "bikes", "carphone")  # backgrounds, parts a/b/c, arrow-of-time footage
 CLIP_NAMES: tuple[str, ...] = tuple(CLIPS[c].description for c in FOOTAGE)
@@ -121,24 +122,25 @@ def insert_count(three: bool) -> Recipe:
     return build
 
 
-def _filler(rng: np.random.Generator, before: int, after: int) -> tuple[list[StillPart], list[StillPart], str]:
-    """Stills for `before` frames before the parts and `after` frames after them, and what they show: one real
-    frame held with visible noise, so that frame dropping keeps it."""
-    shot = SHOTS[pick(rng, list(SHOTS))]
-    frame, crop = int(rng.integers(shot.start, shot.stop)), random_crop(rng, pan=False)
-    sigma, seed = float(rng.uniform(6.0, 10.0)), int(rng.integers(2**31))
+def _filler(rng: np.random.Generator, before: int, after: int) -> tuple[list[BallPart], list[BallPart], str]:
+    """Drawn filler for `before` frames before the parts and `after` frames after them, and what it shows: a
+    ball crossing a background, which moves, so frame dropping keeps it (a held still would be dropped)."""
+    bg, bg_phrase = sr.background(rng)
+    color = pick(rng, list(SHAPE_COLORS))
+    look = (SHAPE_COLORS[color], float(rng.uniform(0.08, 0.16)), float(rng.uniform(0.3, 0.7)))
+    y_to, bob = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.0, 0.1))
 
-    def still(n: int, k: int) -> list[StillPart]:
-        return [StillPart(shot.clip, frame, n, crop, sigma, seed + k)] if n > 0 else []
+    def ball(n: int) -> list[BallPart]:
+        return [BallPart(bg, *look, y_to, bob, 1.0, n)] if n > 0 else []
 
-    return still(before, 0), still(after, 1), shot.description
+    return ball(before), ball(after), f"{with_article(color)} ball crossing {bg_phrase}"
 
 
 def parts_order(order: str) -> Recipe:
     """Parts a, b, c (rabbit, street, car footage) of random lengths, played in `order` (a rotation of 'abc').
 
-    The three parts fill a third to half of the video, often inside one half or quarter of it, between stills:
-    pooling each half or quarter then sees all three parts together, as whole-video pooling does.
+    The three parts fill a third to half of the video, mostly inside one half of it, between drawn filler:
+    pooling each half then sees all three parts together, as whole-video pooling does.
     """
     if sorted(order) != ["a", "b", "c"]:
         raise ValueError(f"parts order must be a permutation of 'abc', got {order!r}")
@@ -152,7 +154,7 @@ def parts_order(order: str) -> Recipe:
         drawn = {key: footage(rng, canvas, clip, int(n)) for key, clip, n in zip("abc", FOOTAGE, lengths, strict=True)}
         start, size = _window(rng, n_total, cluster)
         first = start + int(rng.uniform(0.0, size - cluster))
-        before, after, still = _filler(rng, first, n_total - first - cluster)
+        before, after, filler = _filler(rng, first, n_total - first - cluster)
         names = [CLIP_NAMES["abc".index(key)] for key in order]
         primary = closed_qa(rng, "Which clip comes first?", names[0], CLIP_NAMES, "structure")
         others = [
@@ -160,7 +162,7 @@ def parts_order(order: str) -> Recipe:
             closed_qa(rng, "Which clip is in the middle?", names[1], CLIP_NAMES, "structure"),
         ]
         parts = (*before, *(drawn[key] for key in order), *after)
-        caption = f"{sequence_phrase(names)}, between stills of {still}"
+        caption = f"{sequence_phrase(names)}, between shots of {filler}"
         return Sketch(parts, sentence(caption), choose_qas(rng, primary, others))
 
     return build
