@@ -5,8 +5,9 @@ the *same* generator (seeded by the group's name), and every recipe here draws i
 order whatever its class, which only decides the arrangement. So video k of `insert_circle_first` and of
 `insert_square_first` hold the same background, shapes, colours and insert times with the two shapes swapped;
 `parts_abc`, `parts_bca` and `parts_cab` hold exactly the same frames in three orders; and `footage_reversed` is
-`footage_forward` played backwards. Order-blind pooling of per-frame features is at chance within a group, and
-since the inserts of a video often share one half or one quarter of it, pooling halves or quarters is too.
+`footage_forward` played backwards. Order-blind pooling of per-frame features is at chance within a group. The
+two inserts, and the three parts, mostly lie inside one half of the video (long insert-order videos: often one
+quarter), so pooling each half is close to chance too; pooling quarters still sees some of the order.
 """
 
 from __future__ import annotations
