@@ -1,7 +1,9 @@
 """From a seed to a list of video plans, and from a plan to mp4 bytes and table rows.
 
 Each video gets its own generator seeded by (seed, class name, index), so a video does not change when
-classes are added or sizes change, and the same seed gives byte-identical tables and identical frames.
+classes are added or sizes change, and the same seed gives byte-identical tables and identical frames. Classes of
+a structure group are seeded by the group's name instead, so video k of each class in the group makes the same
+draws (content-matched) and lands in the same split.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from nlv_kedro.demo.balance import QARow, balance_qa
 from nlv_kedro.demo.plan import Canvas, VideoPlan
 from nlv_kedro.demo.recipes import CLASSES, ORDER_DEPENDENT
 from nlv_kedro.video.writer import encode_mp4
@@ -60,9 +63,10 @@ def plan_videos(
     """All videos, class by class. Cheap: no pixels are made here."""
     plans = []
     for cls in CLASSES:
-        splits = assign_splits(seed, cls.name, videos_per_class, split_fractions)
+        key = cls.group or cls.name
+        splits = assign_splits(seed, key, videos_per_class, split_fractions)
         for k, split in enumerate(splits):
-            rng = _rng(seed, cls.name, _VIDEO_STREAM, k)
+            rng = _rng(seed, key, _VIDEO_STREAM, k)
             fps = float(fps_choices[int(rng.integers(len(fps_choices)))])
             sketch = cls.recipe(rng, Canvas(width, height, fps, duration_s))
             plans.append(VideoPlan(f"{cls.name}_{k:03d}", cls.name, split, fps, width, height, sketch))
@@ -118,7 +122,9 @@ def manifest_table(plans: Sequence[VideoPlan]) -> pd.DataFrame:
 
 
 def qa_table(plans: Sequence[VideoPlan]) -> pd.DataFrame:
+    """The QA rows of every plan, balanced over the set (see `balance.balance_qa`): not every video keeps one."""
     rows = [
-        (p.video_id, qa.question, list(qa.choices), qa.answer, qa.type) for p in plans for qa in p.sketch.qa
+        QARow(p.video_id, qa.question, qa.choices, qa.answer, qa.type, p.split) for p in plans for qa in p.sketch.qa
     ]
-    return pd.DataFrame(rows, columns=list(QA_COLUMNS))
+    kept = [(r.video_id, r.question, list(r.choices), r.answer, r.type) for r in balance_qa(rows)]
+    return pd.DataFrame(kept, columns=list(QA_COLUMNS))

@@ -2,7 +2,9 @@
 
 Every choice here is drawn from the video's own generator, so captions and QA are as reproducible as the
 pixels. Order questions always offer the answer of the partner class as a distractor, so that a model which
-ignores temporal order is at chance on them.
+ignores temporal order is at chance on them. Structure questions (`closed_qa`) offer every possible answer, and
+`balance.balance_qa` then makes each question text's train answers equally frequent, so that answering from the
+question text alone (the blind answer prior) is at chance.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ BACKGROUND_COLORS: dict[str, RGB] = {
     "black": (15, 15, 15),
     "pink": (230, 160, 180),
 }
-QA_TYPES: tuple[str, ...] = ("order", "direction", "count", "content")
+QA_TYPES: tuple[str, ...] = ("order", "direction", "count", "content", "structure")
 VIDEO_ENDS = "nothing, the video ends"
 
 
@@ -77,6 +79,12 @@ def make_qa(
         raise ValueError(f"question {question!r} has no distractor for answer {answer!r}")
     order = rng.permutation(len(choices))
     return QA(question, tuple(choices[i] for i in order), answer, kind)
+
+
+def closed_qa(rng: np.random.Generator, question: str, answer: str, options: Sequence[str], kind: str) -> QA:
+    """Every one of `options` as a choice, shuffled: no distractor that is never an answer gives the answer away."""
+    order = rng.permutation(len(options))
+    return QA(question, tuple(options[i] for i in order), answer, kind)
 
 
 def count_qa(rng: np.random.Generator, cuts: int) -> QA:

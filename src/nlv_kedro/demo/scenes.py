@@ -111,7 +111,39 @@ class SquarePart:
         return ["square"] * self.n_frames
 
 
-Part = FootagePart | StillPart | BallPart | SquarePart
+@dataclass(frozen=True)
+class Insert:
+    """A flat circle or square drawn over frames [start, start + n_frames) of the footage below it."""
+
+    shape: str  # "circle" | "square"
+    start: int
+    n_frames: int
+    color: RGB
+    center: tuple[float, float]  # fractions of (width, height)
+    size: float  # diameter or side, fraction of the frame height
+
+
+@dataclass(frozen=True)
+class InsertsPart:
+    """Real footage with shape inserts over some of its frames; inserts do not change the shot (no cuts)."""
+
+    base: FootagePart
+    inserts: tuple[Insert, ...]
+
+    def __post_init__(self) -> None:
+        for ins in self.inserts:
+            if ins.start < 0 or ins.start + ins.n_frames > self.base.n_frames or ins.shape not in ("circle", "square"):
+                raise ValueError(f"insert {ins} does not fit a {self.base.n_frames}-frame background")
+
+    @property
+    def n_frames(self) -> int:
+        return self.base.n_frames
+
+    def shot_keys(self) -> list[str]:
+        return self.base.shot_keys()
+
+
+Part = FootagePart | StillPart | BallPart | SquarePart | InsertsPart
 
 
 def _crop_windows(crop: Crop, clip: str, n: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -190,6 +222,19 @@ def render_square(part: SquarePart, width: int, height: int) -> np.ndarray:
     return out
 
 
+def render_inserts(part: InsertsPart, width: int, height: int) -> np.ndarray:
+    out = render_footage(part.base, width, height)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    for ins in part.inserts:
+        cx, cy, half = ins.center[0] * width, ins.center[1] * height, ins.size * height / 2
+        if ins.shape == "circle":
+            mask = np.hypot(xx - cx, yy - cy) <= half
+        else:
+            mask = (np.abs(xx - cx) <= half) & (np.abs(yy - cy) <= half)
+        out[ins.start : ins.start + ins.n_frames, mask] = ins.color
+    return out
+
+
 def render_part(part: Part, width: int, height: int) -> np.ndarray:
     """(n_frames, height, width, 3) uint8 frames of one part."""
     if isinstance(part, FootagePart):
@@ -200,6 +245,8 @@ def render_part(part: Part, width: int, height: int) -> np.ndarray:
         return render_ball(part, width, height)
     if isinstance(part, SquarePart):
         return render_square(part, width, height)
+    if isinstance(part, InsertsPart):
+        return render_inserts(part, width, height)
     raise TypeError(f"unknown scene part {type(part).__name__}")
 
 
