@@ -79,6 +79,18 @@ def test_incremental_skips_current_videos_and_reencodes_on_change(corpus, tmp_pa
     assert encode_videos(grown, replanned, str(root), store, other_pooling)["videos_encoded"] == 4
 
 
+def test_a_replaced_file_under_the_same_id_is_encoded_again(corpus, tmp_path: Path) -> None:
+    """Same id, same frame count and plan, other pixels (e.g. regenerated demo data): the old vectors are stale."""
+    root, index, plan = corpus
+    store = EmbeddingStore(tmp_path / "store")
+    encode_videos(index, plan, str(root), store, PARAMS)
+    before = store.read("v1")[0]["embeddings"].copy()
+    _add_video(root, "v1", seed=123, n_frames=30)  # v1 had 30 frames too: the plan is unchanged
+    report = encode_videos(index, plan, str(root), store, PARAMS)
+    assert (report["videos_encoded"], report["videos_skipped_current"]) == (1, 2)
+    assert not np.allclose(store.read("v1")[0]["embeddings"], before)
+
+
 def test_interrupted_run_leaves_whole_files_and_resumes(corpus, tmp_path: Path, monkeypatch) -> None:
     root, index, plan = corpus
     store = EmbeddingStore(tmp_path / "store")

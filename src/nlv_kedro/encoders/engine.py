@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -48,12 +49,24 @@ class EncodeJob:
 STORE_LAYOUT_VERSION = 2  # bump when the tensors written per video change (2: frame_embeddings added)
 
 
-def job_fingerprint(encoder_fp: str, pooling: str, frame_indices: np.ndarray, chunk_bounds: np.ndarray) -> str:
-    """Changes when the encoder, the pooling, this video's plan or the store layout changes."""
-    digest = hashlib.sha256(f"{STORE_LAYOUT_VERSION}|{encoder_fp}|{pooling}|".encode())
+def job_fingerprint(encoder_fp: str, pooling: str, frame_indices: np.ndarray, chunk_bounds: np.ndarray,
+                    source: str = "") -> str:
+    """Changes when the encoder, the pooling, this video's plan, its file (``source``: size and modification
+    time, see :func:`file_identity`) or the store layout changes."""
+    digest = hashlib.sha256(f"{STORE_LAYOUT_VERSION}|{encoder_fp}|{pooling}|{source}|".encode())
     digest.update(np.asarray(frame_indices, np.int64).tobytes())
     digest.update(np.asarray(chunk_bounds, np.int64).tobytes())
     return digest.hexdigest()[:20]
+
+
+def file_identity(path: str | Path) -> str:
+    """``size:mtime_ns`` of a video file ("missing" when it is gone: decoding then reports it): a regenerated or
+    replaced file under the same id is encoded again instead of keeping the old file's vectors."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 class _FrameSegments(IterableDataset):

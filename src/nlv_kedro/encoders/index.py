@@ -15,7 +15,7 @@ import torch
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.encoders import build_frame_encoder, build_text_encoder
 from nlv_kedro.encoders.base import FrameEncoder
-from nlv_kedro.encoders.engine import EncodeJob, EncodeStats, encode_jobs, job_fingerprint
+from nlv_kedro.encoders.engine import EncodeJob, EncodeStats, encode_jobs, file_identity, job_fingerprint
 from nlv_kedro.encoders.sharding import (
     Shard,
     balanced_shards,
@@ -39,11 +39,12 @@ def build_jobs(video_index: pd.DataFrame, chunk_plan: dict, root: str, encoder_f
         if plan is None:  # failed planning; reported by preprocess
             continue
         indices, bounds = np.asarray(plan["kept_indices"]), np.asarray(plan["chunk_bounds"])
+        path = Path(root) / row["path"]
         jobs.append(EncodeJob(
-            video_id=row["video_id"], path=str(Path(root) / row["path"]), decoder=row.get("decoder", "decord"),
+            video_id=row["video_id"], path=str(path), decoder=row.get("decoder", "decord"),
             frame_indices=indices, chunk_bounds=bounds,
             chunk_start_s=np.asarray(plan["chunk_start_s"]), chunk_end_s=np.asarray(plan["chunk_end_s"]),
-            fingerprint=job_fingerprint(encoder_fp, pooling, indices, bounds),
+            fingerprint=job_fingerprint(encoder_fp, pooling, indices, bounds, file_identity(path)),
         ))
     if not jobs:
         raise IndexRootMismatch(f"chunk_plan plans none of the {len(video_index)} videos of video_index: run "
