@@ -85,7 +85,8 @@ def _per_video_gain(video: np.ndarray, model: np.ndarray, baseline: np.ndarray, 
 
 
 def summarize(table: Tensor) -> dict[str, float]:
-    """Epoch metrics from the concatenated rows of :func:`masked_rows` (see the module docstring)."""
+    """Epoch metrics from the concatenated rows of :func:`masked_rows` (see the module docstring); metrics
+    without a value (no rows in a bucket) are left out."""
     data = table.double().cpu().numpy().reshape(-1, len(COLUMNS) + len(SHRINK_FACTORS))
     rows = {name: data[:, i] for i, name in enumerate(COLUMNS)}
     shrunk_all = data[:, len(COLUMNS):]  # (N, F)
@@ -100,4 +101,6 @@ def summarize(table: Tensor) -> dict[str, float]:
         **_per_video_gain(rows["video"], rows["pred_z"], rows["interp_z"],
                           "val/gain_over_interpolation_standardized"),
     }
-    return metrics
+    # an empty bucket (e.g. no span of 4+ chunks) has no mean: leave it out rather than log NaN, which also keeps
+    # a resumed run's history equal to the saved one (NaN != NaN)
+    return {key: value for key, value in metrics.items() if np.isfinite(value)}
