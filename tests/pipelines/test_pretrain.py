@@ -46,8 +46,11 @@ def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -
     artifact, history = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path))
     final = history["final"]
     for key in ("val/loss", "val/cos_pred", "val/cos_mean_baseline", "val/cos_copy_neighbour", "val/pred_std",
-                "val/effective_rank", "train/loss"):
+                "val/effective_rank", "train/loss", "val/cos_interpolate_shrunk",
+                "val/cos_interpolate_neighbours_standardized", "val/gain_over_shrunk_interpolation_lo",
+                "val/gain_over_shrunk_interpolation_hi"):
         assert np.isfinite(final[key]), key
+    assert all("val/cos_interpolate_shrunk" in epoch for epoch in history["epochs"])  # per epoch too
     assert len(history["epochs"]) == 2 and history["train_videos"] == 6 and history["val_videos"] == 3
     assert artifact.info["trainable_parameters"] == history["trainable_parameters"] > 0
     assert (tmp_path / "ckpt" / "last.ckpt").is_file()

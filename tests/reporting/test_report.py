@@ -70,7 +70,11 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
                              np.ones(8, np.float32))
     epochs = [{"epoch": e, "train/loss": 1.0 / (e + 1), "val/loss": 1.1 / (e + 1), "val/cos_pred": 0.5 + e / 10,
                "val/cos_mean_baseline": 0.5, "val/cos_copy_neighbour": 0.6, "val/pred_std": 0.2,
-               "val/effective_rank": 5.0, "val/cos_gain_over_best_baseline": e / 10 - 0.1} for e in range(3)]
+               "val/effective_rank": 5.0, "val/cos_gain_over_best_baseline": e / 10 - 0.1,
+               "val/cos_interpolate_shrunk": 0.58, "val/interpolate_shrink_factor": 0.8,
+               "val/gain_over_shrunk_interpolation": e / 10 - 0.08, "val/gain_over_shrunk_interpolation_lo": 0.01,
+               "val/gain_over_shrunk_interpolation_hi": 0.2, "val/share_span1": 0.5, "val/cos_pred_span1": 0.7}
+              for e in range(3)]
     return {
         "video_index": index, "chunk_embeddings": chunks, "contextual_embeddings": contextual, "top_model": model,
         "quarantine": pd.DataFrame([{"video_id": "broken", "path": "x.mp4", "stage": "probe", "reason": "empty file"}]),
@@ -126,6 +130,9 @@ def test_report_contains_every_section_and_embeds_every_plot(report: DataCatalog
     for name in shown:
         assert f"(plots/{name.removesuffix('_plot')}.png)" in markdown
     assert "empty file" in html  # the quarantine reason
+    pretraining = markdown.split('<a id="rq3-pretraining"></a>')[1].split('<a id="rq4-masking"></a>')[0]
+    assert "shrunk toward the train mean (factor 0.8" in pretraining and "beats it" in pretraining
+    assert "1 chunk" in pretraining and "50.0" in pretraining  # the by-span table
     assert "**Not run**" in markdown.split('<a id="rq4-masking"></a>')[1].split('<a id="downstream">')[0]
     assert "Not run" in markdown.split('<a id="video-qa"></a>')[1]  # qa_metrics is None
     assert "weights package missing" in html  # an unavailable encoder is listed, not dropped
@@ -147,7 +154,9 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
                                     "chunks_per_video_mean", "frame_encoder"}
     assert set(summary["pretraining"]) == {"epochs", "trainable_params", "val_cos_pred", "val_cos_mean_baseline",
                                            "val_cos_copy_neighbour", "val_cos_interpolate_neighbours",
-                                           "val_cos_gain_over_best_baseline",
+                                           "val_cos_interpolate_shrunk", "val_interpolate_shrink_factor",
+                                           "val_cos_pred_standardized", "val_cos_interpolate_standardized",
+                                           "val_gain_over_shrunk_interpolation", "val_cos_gain_over_best_baseline",
                                            "beats_baselines", "val_pred_std", "val_effective_rank",
                                            "collapse_suspected", "seconds"}
     assert set(summary["downstream"]) == {"methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other",

@@ -101,6 +101,8 @@ def test_masking_sweep_reports_diagnostics_and_probe_per_variant(results: dict) 
     for variant in rq4["variants"]:
         assert np.isfinite(variant["cos_pred"]) and np.isfinite(variant["cos_copy_neighbour"])
         assert is_share_of(variant["nextlevel"]["top1"], 3)
+        ci = variant["gain_over_shrunk_interpolation"]
+        assert np.isfinite(variant["cos_interpolate_shrunk"]) and ci["lo"] <= ci["diff"] <= ci["hi"]
     assert rq4["videos"] == {"train": 6, "val": 3} and rq4["model"]["d_model"] == 16
     assert set(rq4["nextlevel_untrained"]) == PROBE_KEYS and set(rq4["mean_pool"]) == PROBE_KEYS
 

@@ -26,7 +26,7 @@ def _batches(collator: MaskCollator, shuffle: bool = False, seed: int = 0) -> li
     return list(DataLoader(_dataset(), batch_size=4, shuffle=shuffle, collate_fn=collator))
 
 
-@pytest.mark.parametrize("masking", ["span", "iid"])
+@pytest.mark.parametrize("masking", ["span", "iid", "blocks", "future"])
 def test_collator_masks_respect_invariants(masking: str) -> None:
     objective = ObjectiveConfig(masking=masking, mask_ratio=0.4)
     for batch in _batches(MaskCollator(objective, seed=0)):

@@ -61,6 +61,14 @@ def test_validation_diagnostics_are_masked_count_weighted_means() -> None:
             den += int(mask.sum())
     assert logged["val/cos_pred"] == pytest.approx(num / den, rel=1e-6)
     assert np.isfinite(logged["val/effective_rank"])
+    baselines = ("val/cos_mean_baseline", "val/cos_copy_neighbour", "val/cos_interpolate_neighbours",
+                 "val/cos_interpolate_shrunk")
+    best = max(logged[k] for k in baselines)
+    assert logged["val/cos_gain_over_best_baseline"] == pytest.approx(logged["val/cos_pred"] - best, abs=1e-6)
+    assert logged["val/cos_interpolate_shrunk"] >= logged["val/cos_interpolate_neighbours"] - 1e-6
+    assert logged["val/gain_over_shrunk_interpolation_lo"] <= logged["val/gain_over_shrunk_interpolation_hi"]
+    shares = [logged[f"val/share_{n}"] for n in ("span1", "span2_3", "span4plus")]
+    assert sum(s for s in shares if np.isfinite(s)) == pytest.approx(1.0)
 
 
 def _old_schedule(step: int, total: int, warmup: int, min_ratio: float) -> float:

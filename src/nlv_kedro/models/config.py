@@ -22,6 +22,9 @@ class NextLevelConfig(Strict):
     dropout: float = Field(0.1, ge=0, lt=1)
     max_chunks: int = Field(512, ge=2)  # learned index-position table size; longer sequences raise a clear error
     use_time: bool = True  # add an MLP embedding of (start s, end s, duration s) to the index position
+    # True: [MASK] positions get no time embedding, so a masked chunk's start, end and duration (and the gap to
+    # its neighbours) are not revealed; its index position still is
+    hide_masked_time: bool = False
     head_hidden: int = Field(768, ge=8)  # head: Linear(d_model, head_hidden) -> GELU -> Linear(head_hidden, input_dim)
     # "mean" over real chunks, "cls" (learned token prepended), "max" over real chunks, "temporal": the mean of
     # each of `pool_segments` consecutive parts, concatenated (keeps coarse order; plain mean is order-blind)

@@ -88,3 +88,91 @@ def effective_rank(vectors: Tensor) -> float:
     p = s / s.sum()
     p = p[p > 0]
     return float(torch.exp(-(p * p.log()).sum()))
+
+
+# --- per-position cosines, the shrunk-interpolation baseline, and the span/cut buckets of the masked chunks ---
+
+SHRINK_FACTORS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # grid of the shrunk interpolation; 1.0 = plain interpolation
+SPAN_BUCKETS = ((1, 1, "span1"), (2, 3, "span2_3"), (4, None, "span4plus"))  # (min, max or None, name) chunks
+CUT_COSINE = 0.6  # proxy cut between consecutive chunks: encoder-space cosine below this (see spans_crossing_cut)
+
+
+@torch.no_grad()
+def position_cosines(pred: Tensor, target: Tensor) -> Tensor:
+    """cos(pred, target) at every position: (..., T, D) x2 -> (..., T) float."""
+    return F.cosine_similarity(pred.float(), target.float(), dim=-1)
+
+
+@torch.no_grad()
+def interpolate_neighbours(target: Tensor, mask: Tensor, padding_mask: Tensor) -> tuple[Tensor, Tensor]:
+    """The interpolation shortcut at every position -> ((B, T, D) prediction, (B, T) usable = masked with a
+    visible neighbour). Linear in the vectors, so it commutes with per-dimension standardization."""
+    weights, prev, nxt = neighbour_weights(~mask & ~padding_mask)
+    return mix_neighbours(target, weights, prev, nxt), mask & (weights.sum(-1) > 0)
+
+
+def shrink_toward(pred: Tensor, mean_vector: Tensor, factor: float) -> Tensor:
+    """``mean + factor * (pred - mean)``: a prediction pulled toward the train mean (factor 1 = unchanged).
+
+    Shrinking toward the origin leaves a cosine unchanged (cosine is scale-free), so in the standardized space,
+    whose train mean is ~0, shrunk and plain interpolation score the same cosine; the shrink matters in the
+    encoder's space, where the mean is a large shared component."""
+    m = mean_vector.to(pred).reshape(*([1] * (pred.dim() - 1)), -1)
+    return m + factor * (pred - m)
+
+
+@torch.no_grad()
+def shrunk_interpolation_cosines(target: Tensor, mask: Tensor, padding_mask: Tensor, mean_vector: Tensor,
+                                 factors: tuple[float, ...] = SHRINK_FACTORS) -> tuple[Tensor, Tensor]:
+    """Cosine of the interpolation shrunk by each of ``factors`` -> ((F, B, T) cosines, (B, T) usable)."""
+    interpolated, usable = interpolate_neighbours(target, mask, padding_mask)
+    cos = torch.stack([position_cosines(shrink_toward(interpolated, mean_vector, f), target) for f in factors])
+    return cos, usable
+
+
+def span_lengths(mask: Tensor) -> Tensor:
+    """Length of the contiguous masked run each position belongs to (0 where not masked): (B, T) bool -> long."""
+    B, T = mask.shape
+    m = mask.long()
+    starts = m - torch.nn.functional.pad(m, (1, 0))[:, :T]  # 1 where a run starts
+    run = (starts.clamp_min(0).cumsum(1) * m)  # (B, T) 1-based run id within the row, 0 outside runs
+    counts = torch.zeros(B, T + 1, dtype=torch.long, device=mask.device).scatter_add_(1, run, m)  # (B, T+1)
+    return counts.gather(1, run) * m
+
+
+def span_bucket(lengths: Tensor) -> Tensor:
+    """Index into :data:`SPAN_BUCKETS` of each span length (-1 for 0 = not masked): (B, T) long -> (B, T) long."""
+    bucket = torch.full_like(lengths, -1)
+    for i, (low, high, _) in enumerate(SPAN_BUCKETS):
+        inside = (lengths >= low) if high is None else (lengths >= low) & (lengths <= high)
+        bucket = torch.where(inside, torch.full_like(lengths, i), bucket)
+    return bucket
+
+
+@torch.no_grad()
+def proxy_cuts(vectors: Tensor, padding_mask: Tensor, threshold: float = CUT_COSINE) -> Tensor:
+    """(B, T - 1) bool: a cut between chunks t and t + 1 when both are real and their cosine is below ``threshold``.
+
+    A proxy: chunk plans and the embedding store record chunk bounds, not scene cuts, so a cut is read off the
+    encoder vectors themselves (pass the encoder-space vectors; the standardized ones lose the shared component).
+    """
+    cos = position_cosines(vectors[:, :-1], vectors[:, 1:])  # (B, T - 1)
+    real = ~padding_mask[:, :-1] & ~padding_mask[:, 1:]
+    return real & (cos < threshold)
+
+
+def spans_crossing_cut(mask: Tensor, cuts: Tensor) -> Tensor:
+    """(B, T) bool: masked positions whose run, widened by the visible chunk on each side, contains a cut.
+
+    Pair t (between chunks t and t + 1) touches a run when chunk t or t + 1 is in it; then the content changed
+    somewhere between the visible chunks the interpolation reads, at a place it cannot see."""
+    B, T = mask.shape
+    m = mask.long()
+    starts = m - torch.nn.functional.pad(m, (1, 0))[:, :T]
+    run = starts.clamp_min(0).cumsum(1) * m  # (B, T) run id, 0 outside
+    if T < 2:
+        return torch.zeros_like(mask)
+    touched = torch.where(mask[:, :-1], run[:, :-1], run[:, 1:])  # (B, T - 1) run id each pair touches, 0 none
+    hit = torch.zeros(B, T + 1, dtype=torch.long, device=mask.device)
+    hit.scatter_add_(1, touched, (cuts & (touched > 0)).long())
+    return (hit.gather(1, run) > 0) & mask

@@ -90,6 +90,51 @@ def iid_mask(lengths: Tensor, ratio: float, generator: torch.Generator | None = 
     return mask.to(device)
 
 
+def _block_sizes(k: int, n: int, visible: int, generator: torch.Generator | None) -> tuple[list[int], list[int]]:
+    """Sizes of n blocks summing to k (as equal as possible, shuffled) and of the n + 1 visible gaps around
+    them summing to ``visible``; inner gaps are >= 1, so the blocks stay apart."""
+    sizes = [k // n + (1 if i < k % n else 0) for i in range(n)]
+    sizes = [sizes[i] for i in torch.randperm(n, generator=generator).tolist()]
+    free = visible - (n - 1)  # visible chunks left after one between each pair of blocks
+    cuts = sorted(torch.randperm(free + n, generator=generator)[:n].tolist())  # stars and bars: n + 1 gaps
+    bounds = [-1, *cuts, free + n]
+    gaps = [bounds[i + 1] - bounds[i] - 1 for i in range(n + 1)]
+    return sizes, [g + (1 if 0 < i < n else 0) for i, g in enumerate(gaps)]
+
+
+def block_mask(lengths: Tensor, ratio: float, n_blocks: int = 2, generator: torch.Generator | None = None) -> Tensor:
+    """V-JEPA's multi-block mask in time: exactly k = round(ratio * L) chunks per video (as :func:`span_mask`)
+    in min(n_blocks, k, L - k + 1) contiguous blocks of near-equal size, placed uniformly and kept apart by at
+    least one visible chunk. Long blocks leave interpolation only far-away neighbours to read."""
+    _check(lengths, ratio)
+    if n_blocks < 1:
+        raise ValueError(f"n_blocks must be >= 1, got {n_blocks!r}")
+    device, lengths = lengths.device, lengths.cpu().long()
+    k_all = _num_masked(lengths, ratio)
+    mask = torch.zeros(lengths.numel(), _t_max(lengths), dtype=torch.bool)
+    for row, (length, k) in enumerate(zip(lengths.tolist(), k_all.tolist())):
+        if k == 0:
+            continue
+        n = min(n_blocks, k, length - k + 1)
+        sizes, gaps = _block_sizes(k, n, length - k, generator)
+        position = gaps[0]
+        for size, gap in zip(sizes, gaps[1:]):
+            mask[row, position : position + size] = True
+            position += size + gap
+    assert int(mask.sum()) == int(k_all.sum())
+    return mask.to(device)
+
+
+def future_mask(lengths: Tensor, ratio: float) -> Tensor:
+    """Predict the future: the last k = round(ratio * L) chunks of each video (k as :func:`span_mask`). The
+    masked block has visible context on one side only, so interpolation degrades to copying the last chunk."""
+    _check(lengths, ratio)
+    device, lengths = lengths.device, lengths.cpu().long()
+    t = torch.arange(_t_max(lengths)).unsqueeze(0)  # (1, T)
+    mask = (t >= (lengths - _num_masked(lengths, ratio)).unsqueeze(1)) & (t < lengths.unsqueeze(1))
+    return mask.to(device)
+
+
 def bert_corruption(
     x: Tensor,
     mask: Tensor,

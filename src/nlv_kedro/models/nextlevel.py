@@ -142,7 +142,10 @@ class NextLevelModel(nn.Module):
             h = torch.where(mask_positions.unsqueeze(-1), self.mask_embedding.to(h.dtype), h)  # (B, T, D)
         h = h + self.pos_embedding[:T]  # (B, T, D)
         if self.time_embedding is not None and times is not None:
-            h = h + self.time_embedding(times.masked_fill(pad, 0.0).to(h.dtype))  # (B, T, D)
+            time = self.time_embedding(times.masked_fill(pad, 0.0).to(h.dtype))  # (B, T, D)
+            if self.config.hide_masked_time and mask_positions is not None:
+                time = time.masked_fill(mask_positions.unsqueeze(-1), 0.0)
+            h = h + time
         key_padding = padding_mask
         if self.cls_token is not None:
             cls = self.cls_token.to(h.dtype).expand(B, 1, -1)  # (B, 1, D)

@@ -67,17 +67,23 @@ def frame_sampling_section(result: dict | None) -> Section:
     ])
 
 
+def _interval(ci: dict | None) -> str:
+    return "–" if not ci else f"{ci['diff']:+.3f} [{fmt(ci.get('lo'))}, {fmt(ci.get('hi'))}]"
+
+
 def masking_section(result: dict | None, history: dict) -> Section:
     """RQ4: how effective masked embedding prediction is, per masking and loss variant."""
     final = history.get("final", {})
     main = (f"Main run: prediction cosine {fmt(final.get('val/cos_pred'))} versus "
             f"{fmt(final.get('val/cos_copy_neighbour'))} for copying the nearest visible chunk, "
-            f"{fmt(final.get('val/cos_interpolate_neighbours'))} for interpolating the visible chunks around it and "
+            f"{fmt(final.get('val/cos_interpolate_neighbours'))} for interpolating the visible chunks around it, "
+            f"{fmt(final.get('val/cos_interpolate_shrunk'))} for that interpolation shrunk toward the train mean and "
             f"{fmt(final.get('val/cos_mean_baseline'))} for predicting the train mean (val split, encoder space).")
     if result is None:
         return Section("rq4-masking", "RQ4: Masked embedding prediction", [main, _NOT_RUN])
     rows = [[r["name"], r["masking"], fmt(r["mask_ratio"], 2), r["loss"], r["cos_pred"], r["cos_copy_neighbour"],
-             r["cos_mean_baseline"], r["cos_gain_over_best_baseline"], r["pred_std"], fmt(r["effective_rank"], 1),
+             r.get("cos_interpolate_shrunk"), r["cos_mean_baseline"], r["cos_gain_over_best_baseline"],
+             _interval(r.get("gain_over_shrunk_interpolation")), r["pred_std"], fmt(r["effective_rank"], 1),
              _probe(r["nextlevel"]), _probe(r["nextlevel"], "top1_order_dependent")]
             for r in result.get("variants", [])]
     videos, model = result.get("videos", {}), result.get("model", {})
@@ -90,8 +96,9 @@ def masking_section(result: dict | None, history: dict) -> Section:
         f"(order-dependent {_probe(result.get('mean_pool'), 'top1_order_dependent')}); the same NextLevel model "
         f"before pretraining: **{_probe(result.get('nextlevel_untrained'))}** "
         f"(order-dependent {_probe(result.get('nextlevel_untrained'), 'top1_order_dependent')}).",
-        Table(["variant", "masking", "ratio", "loss", "cos pred", "cos copy", "cos mean", "gain", "pred std",
-               "eff. rank", "probe %", "probe order-dep. %"], rows, "Val split, last epoch"),
+        Table(["variant", "masking", "ratio", "loss", "cos pred", "cos copy", "cos shrunk interp.", "cos mean",
+               "gain", "pred − shrunk interp. [95% CI]", "pred std", "eff. rank", "probe %", "probe order-dep. %"],
+              rows, "Val split, last epoch; gain = over the best baseline; the interval resamples val videos"),
         Plot("masking_ablation_plot",
              "Masked-prediction cosine against both baselines, and the val probe, per variant."),
     ])

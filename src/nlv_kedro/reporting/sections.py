@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from nlv_kedro.reporting.figures import label
+from nlv_kedro.reporting.pretraining_tables import baselines_table, buckets_table, gain_interval_text
 from nlv_kedro.reporting.render import Plot, Section, Table, fmt, pct, si
 
 
@@ -54,11 +55,6 @@ def pretraining_section(history: dict, summary: dict, downstream: dict) -> Secti
     collapse = {True: "collapse is suspected (prediction std or effective rank near their floor)",
                 False: "no sign of collapse", None: "collapse diagnostics missing"}[summary["collapse_suspected"]]
     final = history.get("final", {})
-    rows = [[name, final.get(key), final.get(key_z)] for name, key, key_z in (
-        ("NextLevel prediction", "val/cos_pred", "val/cos_pred_standardized"),
-        ("predict the train mean vector", "val/cos_mean_baseline", None),
-        ("copy the nearest visible chunk", "val/cos_copy_neighbour", "val/cos_copy_neighbour_standardized"),
-        ("interpolate the visible chunks around it", "val/cos_interpolate_neighbours", None))]
     keys = ("best_val_acc", "head_top1", "head_top1_order_dependent", "head_top1_other")
     finetune = [[label(m), *(pct(t["finetune"].get(k)) for k in keys), t["finetune"].get("epochs")]
                 for m, t in downstream.items() if "finetune" in t]
@@ -70,9 +66,9 @@ def pretraining_section(history: dict, summary: dict, downstream: dict) -> Secti
         f"{fmt(summary['val_effective_rank'], 1)}.",
         Plot("pretraining_curves_plot", "Loss, cosine to the masked targets against both baselines, and collapse "
                                         "diagnostics per epoch (val split)."),
-        Table(["predictor", "cosine, encoder space", "cosine, standardized space"],
-              rows,
-              "Masked positions of the val split, last epoch"),
+        baselines_table(final),
+        gain_interval_text(final),
+        buckets_table(final),
         Table(["method", "best val acc %", "test acc %", "order-dep. %", "other %", "epochs"], finetune,
               "Supervised heads (early stopping on val): NextLevel fine-tuned from the pretrained weights versus the "
               "same kind of aggregator trained from scratch"),

@@ -1,4 +1,4 @@
-"""``report_summary.json``: the headline numbers of a run in a stable schema (version 2).
+"""``report_summary.json``: the headline numbers of a run in a stable schema (version 3).
 
 Every key below is always present; a value is ``null`` when its source has not run (``ran: false`` says so
 for the optional sections). Maps keyed by method hold one entry per compared method of ``downstream_metrics``
@@ -10,8 +10,11 @@ which are percentages as in their source files. Adding a key bumps ``schema_vers
 - ``data``: n_videos, n_quarantined, n_classes, n_order_dependent_classes, splits {split: n},
   duration_s_mean, frames_total, frames_kept, frames_kept_pct, chunks_per_video_mean, frame_encoder
 - ``pretraining``: epochs, trainable_params, val_cos_pred, val_cos_mean_baseline, val_cos_copy_neighbour,
-  val_cos_interpolate_neighbours, val_cos_gain_over_best_baseline (over the best of the three baselines),
-  beats_baselines, val_pred_std, val_effective_rank, collapse_suspected, seconds
+  val_cos_interpolate_neighbours, val_cos_interpolate_shrunk (interpolation pulled toward the train mean by
+  val_interpolate_shrink_factor, the best factor on val), val_cos_pred_standardized, val_cos_interpolate_standardized,
+  val_gain_over_shrunk_interpolation ({diff, lo, hi}: 95% paired bootstrap over val videos, or null),
+  val_cos_gain_over_best_baseline (over the best of the four baselines), beats_baselines (gain > 0 and the
+  interval's lo > 0), val_pred_std, val_effective_rank, collapse_suspected, seconds
 - ``downstream``: methods [..], probe_top1 {m}, probe_top1_order_dependent {m}, probe_top1_other {m},
   few_shot_top1 {m: {shots: acc}}, finetune_head_top1 {m}, clustering_nmi {m}, retrieval_t2v_r1 {m},
   retrieval_t2v_median_rank {m}, best_probe_method
@@ -37,12 +40,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 3  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals; 3: seeds
+SCHEMA_VERSION = 3  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals; 3: seeds, pretraining shrunk interpolation
 SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "data": ("n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits", "duration_s_mean",
              "frames_total", "frames_kept", "frames_kept_pct", "chunks_per_video_mean", "frame_encoder"),
     "pretraining": ("epochs", "trainable_params", "val_cos_pred", "val_cos_mean_baseline", "val_cos_copy_neighbour",
-                    "val_cos_interpolate_neighbours",
+                    "val_cos_interpolate_neighbours", "val_cos_interpolate_shrunk", "val_interpolate_shrink_factor",
+                    "val_cos_pred_standardized", "val_cos_interpolate_standardized", "val_gain_over_shrunk_interpolation",
                     "val_cos_gain_over_best_baseline", "beats_baselines", "val_pred_std", "val_effective_rank",
                     "collapse_suspected", "seconds"),
     "downstream": ("methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other", "few_shot_top1",
@@ -77,12 +81,21 @@ def pretraining_summary(history: dict, min_pred_std: float, min_effective_rank: 
     get = lambda key: None if final.get(key) is None else float(final[key])  # noqa: E731
     std, rank, gain = get("val/pred_std"), get("val/effective_rank"), get("val/cos_gain_over_best_baseline")
     collapse = None if std is None or rank is None else bool(std < min_pred_std or rank < min_effective_rank)
+    key = "val/gain_over_shrunk_interpolation"
+    ci = None if get(key) is None else {"diff": get(key), "lo": get(f"{key}_lo"), "hi": get(f"{key}_hi")}
+    # "beats" needs the gain over the best baseline and, when logged, a per-video interval above 0
+    beats = None if gain is None else bool(gain > 0 and (ci is None or (ci["lo"] or 0.0) > 0))
     return {"epochs": history.get("epochs_completed", len(history.get("epochs", []))),
             "trainable_params": history.get("trainable_parameters"), "val_cos_pred": get("val/cos_pred"),
             "val_cos_mean_baseline": get("val/cos_mean_baseline"),
             "val_cos_copy_neighbour": get("val/cos_copy_neighbour"),
             "val_cos_interpolate_neighbours": get("val/cos_interpolate_neighbours"),
-            "val_cos_gain_over_best_baseline": gain, "beats_baselines": None if gain is None else gain > 0,
+            "val_cos_interpolate_shrunk": get("val/cos_interpolate_shrunk"),
+            "val_interpolate_shrink_factor": get("val/interpolate_shrink_factor"),
+            "val_cos_pred_standardized": get("val/cos_pred_standardized"),
+            "val_cos_interpolate_standardized": get("val/cos_interpolate_neighbours_standardized"),
+            "val_gain_over_shrunk_interpolation": ci,
+            "val_cos_gain_over_best_baseline": gain, "beats_baselines": beats,
             "val_pred_std": std, "val_effective_rank": rank, "collapse_suspected": collapse,
             "seconds": history.get("seconds")}
 

@@ -31,8 +31,19 @@ def _variant_row(variant: MaskingVariant, subset: Sequences, videos: pd.DataFram
     objective = pretrain.objective
     return {"name": variant.name, "masking": objective.masking, "mask_ratio": objective.mask_ratio,
             "loss": "+".join(objective.loss_weights) or objective.loss, "pretrain_seconds": round(seconds, 2),
-            **diagnostics(history["final"]),
+            **diagnostics(history["final"]), **_interpolation_baselines(history["final"]),
             "nextlevel": probe_on_val(pooled_vectors(artifact, subset), videos, params.probe_c)}
+
+
+def _interpolation_baselines(final: dict[str, float]) -> dict:
+    """The interpolation baselines of the variant's last validation: shrunk (encoder space, factor best on val),
+    plain in the standardized space, and the per-video interval of the model's gain over shrunk interpolation."""
+    get = lambda key: float(final[key]) if key in final else None  # noqa: E731
+    key = "val/gain_over_shrunk_interpolation"
+    return {"cos_interpolate_shrunk": get("val/cos_interpolate_shrunk"),
+            "cos_interpolate_neighbours_standardized": get("val/cos_interpolate_neighbours_standardized"),
+            "gain_over_shrunk_interpolation": None if key not in final else
+            {"diff": get(key), "lo": get(f"{key}_lo"), "hi": get(f"{key}_hi")}}
 
 
 def masking_sweep(videos: pd.DataFrame, store: EmbeddingStore, base: PretrainParams, params: AblationParams) -> dict:

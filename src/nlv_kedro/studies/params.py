@@ -55,12 +55,13 @@ class MaskingVariant(Strict):
 class MaskingSweep(Strict):
     enabled: bool = True
     variants: list[MaskingVariant] = Field(min_length=1, default_factory=lambda: [
-        MaskingVariant(name="span 0.25, smooth_l1", objective={"mask_ratio": 0.25}),
-        MaskingVariant(name="span 0.4, smooth_l1"),
-        MaskingVariant(name="span 0.6, smooth_l1", objective={"mask_ratio": 0.6}),
+        MaskingVariant(name="span 0.25, smooth_l1", objective={"masking": "span", "mask_ratio": 0.25}),
+        MaskingVariant(name="span 0.4, smooth_l1", objective={"masking": "span", "mask_ratio": 0.4}),
+        MaskingVariant(name="span 0.6, smooth_l1", objective={"masking": "span", "mask_ratio": 0.6}),
+        MaskingVariant(name="blocks 0.5 (2 blocks), smooth_l1"),
         MaskingVariant(name="iid 0.15 (80/10/10), smooth_l1", objective={"masking": "iid", "mask_ratio": 0.15}),
-        MaskingVariant(name="span 0.4, cosine", objective={"loss": "cosine"}),
-        MaskingVariant(name="span 0.4, infonce", objective={"loss": "infonce"}),
+        MaskingVariant(name="span 0.4, cosine", objective={"masking": "span", "mask_ratio": 0.4, "loss": "cosine"}),
+        MaskingVariant(name="span 0.4, infonce", objective={"masking": "span", "mask_ratio": 0.4, "loss": "infonce"}),
     ])
 
 

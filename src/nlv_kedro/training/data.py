@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, get_worker_info
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.models.masking import bert_corruption, iid_mask, span_mask
+from nlv_kedro.models.masking import bert_corruption, block_mask, future_mask, iid_mask, span_mask
 from nlv_kedro.training.objective import ObjectiveConfig
 
 
@@ -130,6 +130,10 @@ class MaskCollator:
         obj = self.objective
         if obj.masking == "span":
             return span_mask(lengths, obj.mask_ratio, mean_span=obj.mean_span, generator=generator)
+        if obj.masking == "blocks":
+            return block_mask(lengths, obj.mask_ratio, n_blocks=obj.n_blocks, generator=generator)
+        if obj.masking == "future":
+            return future_mask(lengths, obj.mask_ratio)
         return iid_mask(lengths, obj.mask_ratio, generator=generator)
 
     def __call__(self, items: list[tuple[torch.Tensor, torch.Tensor, int]]) -> dict[str, torch.Tensor]:

@@ -22,6 +22,7 @@ from nlv_kedro.models.losses import combined_loss, masked_prediction_loss
 from nlv_kedro.models.nextlevel import NextLevelModel, NextLevelOutput
 from nlv_kedro.models.order import OrderProjector, reversal_accuracy, reversal_info_nce, reverse_sequences
 from nlv_kedro.training.objective import ObjectiveConfig, OptimConfig
+from nlv_kedro.training.val_diagnostics import masked_rows, summarize
 
 
 # validation diagnostics: metric name -> key of the per-batch value; all are averaged weighted by masked count
@@ -53,6 +54,7 @@ class MaskedEmbeddingModule(L.LightningModule):
         self.val_means = torch.nn.ModuleDict({key: MeanMetric(nan_strategy="ignore").set_dtype(torch.float64)
                                              for key in _VAL_MEANS.values()})
         self.val_contextual = CatMetric()
+        self.val_rows = CatMetric()  # one row per masked val chunk (val_diagnostics.masked_rows)
         # time-reversal contrast (training only): its projection head is not part of the exported network
         self.order_projector = OrderProjector(network.config.pooled_dim) if objective.order_weight > 0 else None
 
@@ -118,17 +120,24 @@ class MaskedEmbeddingModule(L.LightningModule):
         for key, value in values.items():
             self.val_means[key].update(torch.as_tensor(value, dtype=torch.float64, device=self.device), weight)
         self.val_contextual.update(out.contextual[~pad].detach().float())
+        self.val_rows.update(masked_rows(pred_raw, target_raw, out.predictions, batch["x"], mask, pad,
+                                         batch["index"], self.dataset_mean))
 
     def on_validation_epoch_end(self) -> None:
         if not self.val_contextual.update_called:
             return
         metrics = {name: float(self.val_means[key].compute()) for name, key in _VAL_MEANS.items()}
         metrics["val/effective_rank"] = effective_rank(self.val_contextual.compute().cpu())
+        if self.val_rows.update_called:
+            metrics.update(summarize(self.val_rows.compute()))
         metrics["val/cos_gain_over_best_baseline"] = metrics["val/cos_pred"] - max(
-            metrics["val/cos_mean_baseline"], metrics["val/cos_copy_neighbour"],
-            metrics["val/cos_interpolate_neighbours"])
+            metrics[k] for k in ("val/cos_mean_baseline", "val/cos_copy_neighbour", "val/cos_interpolate_neighbours",
+                                 "val/cos_interpolate_shrunk") if k in metrics)
+        metrics["val/cos_gain_over_best_baseline_standardized"] = metrics["val/cos_pred_standardized"] - max(
+            metrics[k] for k in ("val/cos_copy_neighbour_standardized", "val/cos_interpolate_neighbours_standardized")
+            if k in metrics)
         self.log_dict(metrics)  # already reduced over all ranks by the metrics' compute()
-        for metric in (*self.val_means.values(), self.val_contextual):
+        for metric in (*self.val_means.values(), self.val_contextual, self.val_rows):
             metric.reset()
 
     def _to_raw(self, z: torch.Tensor) -> torch.Tensor:
