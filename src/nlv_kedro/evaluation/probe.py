@@ -162,6 +162,29 @@ def evaluate_probe(
     return metrics
 
 
+def full_probe(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    subsets: dict[str, np.ndarray] | None = None,
+    c_grid: Sequence[float] = DEFAULT_C_GRID,
+) -> tuple[dict, float]:
+    """The probe trained on every train example -> (metrics with ``correct``, chosen C).
+
+    ``correct`` is the 0/1 top-1 hit of each test row, in test order (ties go to the first class, as in
+    :func:`topk_accuracy`), so two methods' probes can be compared video by video (paired bootstrap).
+    """
+    model, c = fit_probe(train_x, train_y, val_x, val_y, c_grid)
+    metrics: dict = {name: float(v) for name, v in evaluate_probe(model, test_x, test_y, subsets).items()}
+    classes = np.asarray(model.classes_)  # type: ignore[attr-defined]
+    predicted = classes[np.argmax(model.predict_proba(np.asarray(test_x)), axis=1)]  # type: ignore[attr-defined]
+    metrics["correct"] = (predicted == np.asarray(test_y)).astype(int).tolist()
+    return metrics, float(c)
+
+
 def probe_curve(
     train_x: np.ndarray,
     train_y: np.ndarray,
@@ -172,13 +195,15 @@ def probe_curve(
     shots: Sequence[int] = (1, 2, 4, 8, 16),
     seeds: Sequence[int] = (0, 1, 2),
     subsets: dict[str, np.ndarray] | None = None,
+    c_grid: Sequence[float] = DEFAULT_C_GRID,
 ) -> dict:
     """Few-shot curve: mean/std over seeds of test metrics for each shot count, plus the all-train probe.
 
     ``subsets`` are boolean masks over the *test* rows. Shot counts larger than the smallest train class
-    are skipped and listed under ``skipped_shots``. Std is the population std (0 for a single seed).
-    ``<metric>_mean`` / ``<metric>_std`` lists align with ``shots`` (the shot counts actually run);
-    ``c_chosen`` holds the chosen C per shot and seed, ``full_C`` the C of the all-train probe.
+    are skipped and listed under ``skipped_shots``; empty ``shots`` gives the all-train probe only. Std is the
+    population std (0 for a single seed). ``<metric>_mean`` / ``<metric>_std`` lists align with ``shots`` (the
+    shot counts actually run); ``c_chosen`` holds the chosen C per shot and seed, ``full_C`` the C of the
+    all-train probe, whose ``full`` metrics carry the per-test-row ``correct`` list (:func:`full_probe`).
     """
     train_x, train_y = np.asarray(train_x), np.asarray(train_y)
     if not seeds:
@@ -198,7 +223,7 @@ def probe_curve(
         cs: list[float] = []
         for seed in seeds:
             idx = few_shot_indices(train_y, k, int(seed))
-            model, c = fit_probe(train_x[idx], train_y[idx], val_x, val_y)
+            model, c = fit_probe(train_x[idx], train_y[idx], val_x, val_y, c_grid)
             per_seed.append(evaluate_probe(model, test_x, test_y, subsets))
             cs.append(float(c))
         for name in metric_names:
@@ -207,8 +232,6 @@ def probe_curve(
             result[f"{name}_std"].append(float(values.std()))
         result["c_chosen"].append(cs)
         logger.info("probe curve: %d-shot top1 %.4f", k, result["top1_mean"][-1])
-    model, c = fit_probe(train_x, train_y, val_x, val_y)
-    result["full"] = {name: float(v) for name, v in evaluate_probe(model, test_x, test_y, subsets).items()}
-    result["full_C"] = float(c)
-    logger.info("probe curve: full-train top1 %.4f (C=%g)", result["full"]["top1"], c)
+    result["full"], result["full_C"] = full_probe(train_x, train_y, val_x, val_y, test_x, test_y, subsets, c_grid)
+    logger.info("probe curve: full-train top1 %.4f (C=%g)", result["full"]["top1"], result["full_C"])
     return result
