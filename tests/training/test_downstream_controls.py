@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
 from nlv_kedro.models.config import NextLevelConfig
@@ -69,3 +70,15 @@ def test_shuffled_inference_moves_temporal_pooling_but_not_the_mean_of_an_order_
     # a model that sees positions changes even its mean-pooled vector when the chunks move
     aware = _artifact(pooling="mean", use_time=False)
     assert not np.allclose(pooled_vectors(aware, shuffled), pooled_vectors(aware, sequences), atol=1e-3)
+
+
+def test_head_accuracy_reports_non_empty_class_groups_and_per_video_correctness() -> None:
+    from nlv_kedro.training.downstream import _head_accuracy
+
+    test = pd.DataFrame({"label": ["parts_abc", "parts_bca", "plain", "plain"],
+                         "order_dependent": [True, True, False, False]})
+    out = _head_accuracy(np.array([True, False, True, True]), test,
+                         {"structure": ["parts_abc", "parts_bca", "footage_forward"], "absent": ["nothing"]})
+    assert out["head_top1"] == 0.75 and out["head_top1_order_dependent"] == 0.5 and out["head_top1_other"] == 1.0
+    assert out["head_top1_structure"] == 0.5 and "head_top1_absent" not in out
+    assert out["correct"] == [1, 0, 1, 1]
