@@ -19,6 +19,7 @@ from torch import nn
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.evaluation.comparisons import method_comparisons
+from nlv_kedro.evaluation.stats import paired_bootstrap
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.report import create_pipeline
@@ -58,8 +59,13 @@ def _downstream() -> dict:
                "nextlevel_finetuned": _method(True, [1, 1, 1, 1, 0] * 2)}
     subsets = {"order_dependent": [True] * 4 + [False] * 6, "other": [False] * 4 + [True] * 6}
     finetune = {m: t["finetune"] for m, t in methods.items() if "finetune" in t}
+    heads = {"transformer_scratch": {"head_top1": 0.5, "correct": [[1, 0] * 5]},
+             "nextlevel_finetuned": {"head_top1": 0.9, "correct": [[1] * 9 + [0]]}}
+    efficiency = {"1": {**heads, "vs_scratch": paired_bootstrap(heads["nextlevel_finetuned"]["correct"],
+                                                                heads["transformer_scratch"]["correct"])}}
     return {**methods, "test_video_ids": [f"v{i}" for i in range(10)], "test_subsets": subsets,
-            "comparisons": method_comparisons({m: t["probe"] for m, t in methods.items()}, finetune, subsets)}
+            "comparisons": method_comparisons({m: t["probe"] for m, t in methods.items()}, finetune, subsets),
+            "label_efficiency": efficiency}
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +196,7 @@ def test_downstream_verdicts_are_confidence_intervals(report: DataCatalog) -> No
     section = report["report_markdown"].load().split('<a id="downstream"></a>')[1].split('<a id="video-qa">')[0]
     assert "vs best baseline (mean-pooling)" in section and "+40.0 [" in section
     assert "fine-tuned minus from-scratch head" in section and "`temporal` pooling" in section
+    assert "Label efficiency of the supervised heads" in section and "+40.0 [" in section.split("Label efficiency")[1]
 
 
 def test_parameter_and_flop_counts_of_known_modules_are_exact() -> None:

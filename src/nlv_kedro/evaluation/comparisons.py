@@ -9,7 +9,9 @@ Numpy only (no torch, no scikit-learn), so the report can import :func:`method_r
   it on test favours the baseline, so the comparison is conservative), ``probe`` {NextLevel method:
   {``vs_best_baseline`` | ``vs_untrained``: {``against``, ``overall``, <subset>...}}} and ``finetune_head``
   {``nextlevel_finetuned``: {``vs_scratch``: ...}}, each comparison being
-  :func:`nlv_kedro.evaluation.stats.paired_bootstrap` (diff, lo, hi, n, beats = lo > 0) of 0/1 correctness.
+  :func:`nlv_kedro.evaluation.stats.paired_bootstrap` (diff, lo, hi, n, beats = lo > 0) of 0/1 correctness;
+- ``label_efficiency`` (only when ``downstream.label_efficiency.enabled``): {k labels per class: {
+  ``transformer_scratch`` | ``nextlevel_finetuned``: {head_top1, correct [draw][test video]}, ``vs_scratch``}}.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 
 from nlv_kedro.evaluation.stats import paired_bootstrap
 
-RESERVED_KEYS = ("test_video_ids", "test_subsets", "comparisons")
+RESERVED_KEYS = ("test_video_ids", "test_subsets", "comparisons", "label_efficiency")
 NEXTLEVEL_METHODS = ("nextlevel_frozen", "nextlevel_finetuned")  # compared against the baseline and the control
 UNTRAINED = "nextlevel_untrained"  # same architecture and pooling, random init, never trained
 SCRATCH = "transformer_scratch"  # same architecture and pooling, random init, trained on the labels

@@ -35,6 +35,14 @@ class RetrievalConfig(Strict):
     temperature: float = Field(0.05, gt=0)
 
 
+class LabelEfficiencyConfig(Strict):
+    """Fine-tuned NextLevel against the same architecture from scratch with few labels (study setting)."""
+
+    enabled: bool = False  # 2 x len(shots) x len(seeds) extra supervised trainings
+    shots: list[Annotated[int, Field(ge=1)]] = Field([1, 2, 4, 8], min_length=1)  # labelled videos per class
+    seeds: list[int] = Field([0], min_length=1)  # draws of the labelled videos
+
+
 class DownstreamConfig(Strict):
     """Every method evaluated the same way (the schema of ``parameters_downstream.yml``)."""
 
@@ -43,6 +51,7 @@ class DownstreamConfig(Strict):
     supervised: ClassifierConfig = ClassifierConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
     clustering_n_init: int = Field(10, ge=1)
+    label_efficiency: LabelEfficiencyConfig = LabelEfficiencyConfig()
     temporal_pool_segments: list[Annotated[int, Field(ge=1)]] = Field(
         [2, 4], min_length=1, description="one temporal_pool_<k> baseline per entry: k per-segment means")
     class_groups: dict[str, list[str]] = Field(

@@ -104,14 +104,17 @@ def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieva
         if method in finetune:
             summary[method]["finetune"] = finetune[method]
     comparisons = method_comparisons(method_results(probe), finetune, probe.get("test_subsets", {}), params.seed)
+    extra = {"comparisons": comparisons}
+    if "label_efficiency" in finetune:
+        extra["label_efficiency"] = finetune["label_efficiency"]
     flat = {}
-    for method, tasks in {**summary, "comparisons": comparisons}.items():
+    for method, tasks in {**summary, **extra}.items():
         for key, value in _flatten(tasks).items():
             if isinstance(value, int | float) and value is not None and np.isfinite(value):
                 # MLflow metric names allow letters, digits, _ - . / and spaces: "R@1" -> "R_at_1"
                 flat[f"downstream.{method}.{key}".replace("@", "_at_")] = {"value": float(value), "step": 0}
     document = {**summary, "test_video_ids": probe.get("test_video_ids", []),
-                "test_subsets": probe.get("test_subsets", {}), "comparisons": comparisons}
+                "test_subsets": probe.get("test_subsets", {}), **extra}
     return document, flat
 
 

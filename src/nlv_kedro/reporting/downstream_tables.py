@@ -68,3 +68,9 @@ def headline_comparisons(downstream: dict) -> dict:
         "beats_untrained": {m: r["vs_untrained"]["beats"] for m, r in overall.items() if "vs_untrained" in r},
         "finetune_head_vs_scratch": None if not head else {k: head["overall"][k] for k in ("diff", "lo", "hi", "beats")},
     }
+
+
+def label_efficiency_rows(downstream: dict) -> list[list]:
+    """Head test top-1 with k labels per class: from scratch, fine-tuned, and their difference with its CI."""
+    return [[k, pct(row["transformer_scratch"]["head_top1"]), pct(row["nextlevel_finetuned"]["head_top1"]),
+             *_ci(row["vs_scratch"])] for k, row in downstream.get("label_efficiency", {}).items()]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from nlv_kedro.evaluation.comparisons import method_results
-from nlv_kedro.reporting.downstream_tables import comparison_rows, finetune_rows, probe_rows, probe_subsets
+from nlv_kedro.reporting.downstream_tables import (
+    comparison_rows,
+    finetune_rows,
+    label_efficiency_rows,
+    probe_rows,
+    probe_subsets,
+)
 from nlv_kedro.reporting.figures import label
 from nlv_kedro.reporting.render import Plot, Section, Table, fmt, pct, si
 
@@ -109,6 +115,9 @@ def downstream_section(downstream: dict) -> Section:
               f"best frozen baseline (chosen on test, so the comparison is conservative) and the control ({ci})"),
         Table(["classes", "fine-tuned minus from-scratch head", "beats"], finetune_rows(downstream),
               f"Supervised heads: NextLevel fine-tuned minus the same architecture from scratch ({ci})"),
+        *([Table(["labels per class", "from scratch %", "fine-tuned %", "difference", "beats"],
+                 label_efficiency_rows(downstream), f"Label efficiency of the supervised heads ({ci})")]
+          if downstream.get("label_efficiency") else []),
         Table(["method", *(f"{k}-shot" for k in shots)], few, "Few-shot linear probe, test top-1 % (mean over seeds)"),
         Plot("probe_curves_plot", "Few-shot linear-probe curves (mean ± std over seeds), as in the thesis' figure."),
         Table(["method", "NMI", "ARI", "purity"], clustering, "k-means clustering (k = number of classes)"),

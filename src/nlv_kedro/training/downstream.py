@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ import torch
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.evaluation.comparisons import class_subsets
+from nlv_kedro.evaluation.probe import few_shot_indices
+from nlv_kedro.evaluation.stats import paired_bootstrap
 from nlv_kedro.evaluation.config import DownstreamConfig, ProbeConfig, RetrievalConfig  # noqa: F401 - re-exported
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.models.pooling import temporal_mean_pool_array
@@ -91,36 +94,91 @@ def control_vectors(sequences: Sequences, top_model: TopModelArtifact, seed: int
             "nextlevel_shuffled": pooled_vectors(top_model, shuffle_chunks(sequences, seed))}
 
 
+@dataclass
+class _LabelledVideos:
+    """The aligned videos as the supervised methods see them: class ids, split rows, sequences (times zeroed
+    when the model does not use time) and the top model's standardizer."""
+
+    table: pd.DataFrame
+    y: np.ndarray
+    parts: dict[str, np.ndarray]
+    sequences: Sequences
+    standardizer: Standardizer
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, sequences: Sequences, top_model: TopModelArtifact) -> _LabelledVideos:
+        classes = sorted(table["label"].unique())
+        if not top_model.config.use_time:
+            sequences = Sequences(sequences.ids, sequences.vectors, [np.zeros_like(t) for t in sequences.times])
+        return cls(table, table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(),
+                   {s: np.flatnonzero(table["split"].to_numpy() == s) for s in ("train", "val", "test")},
+                   sequences, Standardizer(top_model.mean, top_model.std))
+
+    def subset(self, rows: np.ndarray) -> Sequences:
+        s = self.sequences
+        return Sequences([s.ids[i] for i in rows], [s.vectors[i] for i in rows], [s.times[i] for i in rows])
+
+
+def _train_head(videos: _LabelledVideos, method: str, train_rows: np.ndarray, top_model: TopModelArtifact,
+                config: ClassifierConfig, seed: int, name: str) -> tuple[object, dict, NextLevelModel]:
+    """One supervised method trained on ``train_rows`` (early stopping on val) from its own init."""
+    torch.manual_seed(seed)  # the from-scratch init, whatever ran before in this process
+    network = NextLevelModel(_with_pooling(top_model.config, "cls" if method == "cls_token" else None))
+    if method == "nextlevel_finetuned":
+        network.load_state_dict(top_model.state_dict)
+    logger.info("Training %s (%s init) on %d train videos", name,
+                "pretrained" if method == "nextlevel_finetuned" else "random", len(train_rows))
+    val = videos.parts["val"]
+    module, info = fit_classifier(network, videos.standardizer, videos.subset(train_rows), videos.y[train_rows],
+                                  videos.subset(val), videos.y[val], int(videos.y.max()) + 1, config, seed, name)
+    return module, info, network
+
+
 def supervised_vectors(table: pd.DataFrame, sequences: Sequences, top_model: TopModelArtifact,
                        config: ClassifierConfig, seed: int = 0,
                        class_groups: Mapping[str, Sequence[str]] | None = None) -> tuple[dict[str, np.ndarray], dict]:
     """Train the three supervised methods on train (early stopping on val) -> pooled vectors of all videos,
     and per method the head's test accuracy (overall, per class subset, ``correct`` per test video)."""
-    classes = sorted(table["label"].unique())
-    y = table["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    if not top_model.config.use_time:
-        sequences = Sequences(sequences.ids, sequences.vectors, [np.zeros_like(t) for t in sequences.times])
-    standardizer = Standardizer(top_model.mean, top_model.std)
-    parts = {s: np.flatnonzero(table["split"].to_numpy() == s) for s in ("train", "val", "test")}
-    subset = lambda idx: Sequences([sequences.ids[i] for i in idx], [sequences.vectors[i] for i in idx],  # noqa: E731
-                                   [sequences.times[i] for i in idx])
+    videos = _LabelledVideos.of(table, sequences, top_model)
+    test = videos.parts["test"]
     vectors, results = {}, {}
     for method in SUPERVISED_METHODS:
-        torch.manual_seed(seed)  # the from-scratch init, whatever ran before in this process
-        network = NextLevelModel(_with_pooling(top_model.config, "cls" if method == "cls_token" else None))
-        if method == "nextlevel_finetuned":
-            network.load_state_dict(top_model.state_dict)
-        logger.info("Training %s (%s init) on %d train videos", method,
-                    "pretrained" if method == "nextlevel_finetuned" else "random", len(parts["train"]))
-        module, info = fit_classifier(network, standardizer, subset(parts["train"]), y[parts["train"]],
-                                      subset(parts["val"]), y[parts["val"]], len(classes), config, seed, method)
-        pooled, logits = classifier_outputs(module, standardizer, sequences)
+        module, info, network = _train_head(videos, method, videos.parts["train"], top_model, config, seed, method)
+        pooled, logits = classifier_outputs(module, videos.standardizer, videos.sequences)
         vectors[method] = pooled
-        test = parts["test"]
-        correct = logits[test].argmax(1) == y[test]
+        correct = logits[test].argmax(1) == videos.y[test]
         results[method] = {**info, "pooling": network.config.pooling,
                            **_head_accuracy(correct, table.iloc[test], class_groups or {})}
     return vectors, results
+
+
+def label_efficiency(table: pd.DataFrame, sequences: Sequences, top_model: TopModelArtifact,
+                     config: DownstreamConfig) -> dict:
+    """Fine-tuned NextLevel against the same architecture from scratch, each trained on k labelled train videos
+    per class (``label_efficiency.shots``, one draw per seed; val for early stopping as usual) -> {k: {method:
+    {head_top1 (mean over draws), correct [draw][test video]}, vs_scratch: paired bootstrap}}; {} when off."""
+    settings = config.label_efficiency
+    if not settings.enabled:
+        return {}
+    videos = _LabelledVideos.of(table, sequences, top_model)
+    train, test = videos.parts["train"], videos.parts["test"]
+    smallest = int(np.bincount(videos.y[train]).min())
+    curve: dict = {}
+    for k in (k for k in settings.shots if k <= smallest):
+        row: dict = {}
+        for method in ("transformer_scratch", "nextlevel_finetuned"):
+            correct = []
+            for draw in settings.seeds:
+                rows = train[few_shot_indices(videos.y[train], k, draw)]
+                module, _, _ = _train_head(videos, method, rows, top_model, config.supervised, config.seed,
+                                           f"{method}_{k}shot_draw{draw}")
+                logits = classifier_outputs(module, videos.standardizer, videos.subset(test))[1]
+                correct.append((logits.argmax(1) == videos.y[test]).astype(int).tolist())
+            row[method] = {"head_top1": float(np.mean(correct)), "correct": correct}
+        row["vs_scratch"] = paired_bootstrap(row["nextlevel_finetuned"]["correct"],
+                                             row["transformer_scratch"]["correct"], seed=config.seed)
+        curve[str(k)] = row
+    return curve
 
 
 def _head_accuracy(correct: np.ndarray, test: pd.DataFrame, class_groups: Mapping[str, Sequence[str]]) -> dict:
@@ -151,6 +209,8 @@ def build_video_vectors(video_index: pd.DataFrame, chunk_embeddings: EmbeddingSt
     controls = control_vectors(sequences, top_model, config.seed)
     supervised, finetune = supervised_vectors(table, sequences, top_model, config.supervised, config.seed,
                                               config.class_groups)
+    if config.label_efficiency.enabled:
+        finetune["label_efficiency"] = label_efficiency(table, sequences, top_model, config)
     meanpool = frozen.pop("nextlevel_meanpool")
     methods = {**frozen, "nextlevel_untrained": controls["nextlevel_untrained"], "nextlevel_meanpool": meanpool,
                "nextlevel_shuffled": controls["nextlevel_shuffled"], **supervised}
