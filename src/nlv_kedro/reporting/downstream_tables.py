@@ -66,7 +66,8 @@ def headline_comparisons(downstream: dict) -> dict:
         "comparisons": overall,
         "beats_baselines": {m: r["vs_best_baseline"]["beats"] for m, r in overall.items() if "vs_best_baseline" in r},
         "beats_untrained": {m: r["vs_untrained"]["beats"] for m, r in overall.items() if "vs_untrained" in r},
-        "finetune_head_vs_scratch": None if not head else {k: head["overall"][k] for k in ("diff", "lo", "hi", "beats")},
+        "finetune_head_vs_scratch": None if not head else {k: head["overall"][k]
+                                                           for k in ("diff", "lo", "hi", "beats")},
     }
 
 

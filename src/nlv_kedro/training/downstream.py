@@ -6,7 +6,8 @@ the chunk vectors, and NextLevel's pooled contextual vectors. Controls of NextLe
 ``nextlevel_meanpool`` (the trained model's contextual vectors mean-pooled, order-blind) and ``nextlevel_shuffled``
 (the trained model fed the chunk vectors in a seeded random order, the time/position inputs left in place).
 Supervised methods (trained on the train split's labels): ``transformer_scratch`` (NextLevel's architecture and
-pooling from a random init), ``cls_token`` (the same with a class token as pooling) and the fine-tuned NextLevel.
+pooling from a random init), ``cls_token`` (the same with a class token as pooling) and the fine-tuned NextLevel;
+with ``label_efficiency.enabled``, ``transformer_scratch`` and the fine-tuned NextLevel again at a few labels per class.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import torch
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.evaluation.comparisons import class_subsets
+from nlv_kedro.evaluation.config import DownstreamConfig, ProbeConfig, RetrievalConfig  # noqa: F401 - re-exported
 from nlv_kedro.evaluation.probe import few_shot_indices
 from nlv_kedro.evaluation.stats import paired_bootstrap
-from nlv_kedro.evaluation.config import DownstreamConfig, ProbeConfig, RetrievalConfig  # noqa: F401 - re-exported
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.models.pooling import temporal_mean_pool_array
 from nlv_kedro.training.artifact import TopModelArtifact, pooled_vectors
