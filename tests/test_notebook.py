@@ -42,7 +42,9 @@ def tiny_project(tmp_path: Path) -> Path:
     (reporting / "pretrain_history.json").write_text(json.dumps({"epochs": [epoch], "final": epoch}))
     method = {"probe": {"full": {"top1": 0.5, "top1_order_dependent": None}}, "clustering": {"nmi": 0.4},
               "retrieval": {"t2v": {"R@1": 20.0}}}
-    (reporting / "downstream_metrics.json").write_text(json.dumps({"mean_pool": method, "nextlevel_frozen": method}))
+    reserved = {"test_video_ids": ["v0"], "test_subsets": {}, "comparisons": {"probe": {}, "finetune_head": {}}}
+    (reporting / "downstream_metrics.json").write_text(json.dumps({"mean_pool": method, "nextlevel_frozen": method,
+                                                                   **reserved}))
     return root
 
 

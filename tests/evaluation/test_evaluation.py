@@ -163,11 +163,13 @@ def test_probe_curve_shapes_subsets_and_json() -> None:
     assert out["shots"] == [1, 2, 4] and out["skipped_shots"] == [8]
     for key in ("top1", "top5", "top1_order_dependent", "top1_other"):
         assert len(out[f"{key}_mean"]) == 3 and out[f"{key}_std"] == [0.0, 0.0, 0.0]
-    assert set(out["full"]) == {"top1", "top5", "top1_order_dependent", "top1_other"}
-    assert out["full"]["top1"] >= 0.95
+    assert set(out["full"]) == {"top1", "top5", "top1_order_dependent", "top1_other", "correct"}
+    assert out["full"]["top1"] >= 0.95 and np.mean(out["full"]["correct"]) == pytest.approx(out["full"]["top1"])
     json.dumps(out)  # plain python types only
     several = probe_curve(xtr, ytr, xva, yva, xte, yte, shots=(1,), seeds=(0, 1, 2))
     assert len(several["top1_mean"]) == 1 and len(several["c_chosen"][0]) == 3
+    full_only = probe_curve(xtr, ytr, xva, yva, xte, yte, shots=(), seeds=(0,))
+    assert full_only["shots"] == [] and full_only["top1_mean"] == [] and full_only["full"] == several["full"]
 
 
 def test_shared_captions_warn_that_r_at_1_is_ties(caplog: pytest.LogCaptureFixture) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.evaluation.comparisons import method_results
 from nlv_kedro.pipelines.downstream import create_pipeline
 from nlv_kedro.training.downstream import DownstreamConfig
 from nlv_kedro.pipelines.pretrain.nodes import export_contextual_embeddings, pretrain_top_model
@@ -50,7 +51,8 @@ def corpus(tmp_path):
 def test_downstream_slice_reports_every_method_and_task(corpus, tmp_path: Path) -> None:
     index, chunks, contextual, model, text = corpus
     params = DownstreamConfig.model_validate({
-        "probe": {"shots": [1, 2, 8, 16], "seeds": [0, 1], "c_grid": [0.1, 1.0]},
+        "probe": {"shots": [1, 2, 8, 16], "seeds": [0, 1], "c_grid": [0.1, 1.0],
+                  "curve_methods": ["mean_pool", "nextlevel_frozen", "nextlevel_finetuned"]},
         "supervised": {"max_epochs": 2, "patience": 1, "batch_size": 4, "accelerator": "cpu",
                        "checkpoint_dir": str(tmp_path / "finetune_ckpt")},
         "retrieval": {"dim": 4, "epochs": 5},
@@ -59,13 +61,18 @@ def test_downstream_slice_reports_every_method_and_task(corpus, tmp_path: Path) 
     catalog = run_slice(create_pipeline(), {
         "video_index": index, "chunk_embeddings": chunks, "contextual_embeddings": contextual, "top_model": model,
         "text_embeddings": text, "params:downstream": params})
-    metrics = catalog["downstream_metrics"].load()
-    assert set(metrics) == {"middle_frame", "mean_pool", "temporal_pool", "nextlevel_frozen", "transformer_mean",
-                            "cls_token", "nextlevel_finetuned"}
+    document = catalog["downstream_metrics"].load()
+    metrics = method_results(document)
+    assert list(metrics) == ["middle_frame", "mean_pool", "temporal_pool_2", "temporal_pool_4", "nextlevel_frozen",
+                             "nextlevel_untrained", "nextlevel_meanpool", "nextlevel_shuffled", "transformer_scratch",
+                             "cls_token", "nextlevel_finetuned"]
     for method, tasks in metrics.items():
         assert {"probe", "clustering", "retrieval"} <= set(tasks)
-        assert tasks["probe"]["shots"] == [1, 2, 8] and tasks["probe"]["skipped_shots"] == [16]
+        curve = method in params.probe.curve_methods
+        assert tasks["probe"]["shots"] == ([1, 2, 8] if curve else []), method
+        assert tasks["probe"]["skipped_shots"] == ([16] if curve else [])
         assert is_share_of(tasks["probe"]["full"]["top1"], 18)  # 6 test videos of each of 3 classes
+        assert np.mean(tasks["probe"]["full"]["correct"]) == pytest.approx(tasks["probe"]["full"]["top1"])
         assert set(tasks["retrieval"]) == {"t2v", "v2t"} and "R@1" in tasks["retrieval"]["t2v"]
         assert set(tasks["clustering"]) >= {"nmi", "ari", "purity"}
     assert "finetune" in metrics["nextlevel_finetuned"] and "finetune" not in metrics["mean_pool"]
@@ -73,7 +80,28 @@ def test_downstream_slice_reports_every_method_and_task(corpus, tmp_path: Path) 
     assert metrics["mean_pool"]["probe"]["full"]["top1_order_dependent"] <= 0.6
     assert metrics["mean_pool"]["probe"]["full"]["top1_other"] == 1.0
     # per-half means see which vector comes first: the order-aware frozen baseline separates the pair
-    assert metrics["temporal_pool"]["probe"]["full"]["top1_order_dependent"] == 1.0
+    assert metrics["temporal_pool_2"]["probe"]["full"]["top1_order_dependent"] == 1.0
+    assert metrics["transformer_scratch"]["finetune"]["pooling"] == model.config.pooling
+    assert metrics["cls_token"]["finetune"]["pooling"] == "cls"
+    _check_per_video_results(document, index)
     flat = catalog["downstream_mlflow_metrics"].load()
     assert "downstream.mean_pool.probe.full.top1" in flat and all("value" in v for v in flat.values())
     assert "downstream.mean_pool.retrieval.t2v.R_at_1" in flat and not any("@" in k for k in flat)
+    assert "downstream.comparisons.probe.nextlevel_frozen.vs_untrained.overall.diff" in flat
+
+
+def _check_per_video_results(document: dict, index: pd.DataFrame) -> None:
+    test = index.loc[index["split"] == "test"]
+    assert document["test_video_ids"] == test["video_id"].tolist()
+    assert document["test_subsets"]["order_dependent"] == test["order_dependent"].tolist()
+    assert "structure" not in document["test_subsets"]  # no structure class in this corpus: the group is skipped
+    head = document["nextlevel_finetuned"]["finetune"]
+    assert len(head["correct"]) == len(test) and np.mean(head["correct"]) == pytest.approx(head["head_top1"])
+    block = document["comparisons"]
+    assert block["best_baseline"] in {"middle_frame", "mean_pool", "temporal_pool_2", "temporal_pool_4"}
+    for method in ("nextlevel_frozen", "nextlevel_finetuned"):
+        for reference in ("vs_best_baseline", "vs_untrained"):
+            result = block["probe"][method][reference]
+            assert set(result) == {"against", "overall", "order_dependent", "other"}
+            assert all(r["beats"] == (r["lo"] > 0) and r["n"] > 0 for k, r in result.items() if k != "against")
+    assert block["finetune_head"]["nextlevel_finetuned"]["vs_scratch"]["overall"]["n"] == len(test)

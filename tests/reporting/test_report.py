@@ -18,6 +18,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
+from nlv_kedro.evaluation.comparisons import method_comparisons
+from nlv_kedro.evaluation.stats import paired_bootstrap
 from nlv_kedro.models.nextlevel import NextLevelConfig, NextLevelModel
 from nlv_kedro.training.recipe import PretrainParams
 from nlv_kedro.pipelines.report import create_pipeline
@@ -41,16 +43,34 @@ DIAG = {"cos_pred": 0.7, "cos_mean_baseline": 0.5, "cos_copy_neighbour": 0.8, "c
         "effective_rank": 9.0}
 
 
-def _method(order: bool) -> dict:
+def _method(order: bool, correct: list[int] | None = None) -> dict:
+    correct = correct or [1, 1, 1, 0, 0] * 2
     curve = {"shots": [1, 2], "top1_mean": [0.4, 0.5], "top1_std": [0.1, 0.0], "top1_order_dependent_mean": [0.5, 0.5],
-             "top1_order_dependent_std": [0.0, 0.0], "full": {"top1": 0.6, "top5": 1.0, "top1_order_dependent": 0.5,
-                                                               "top1_other": 0.7}}
+             "top1_order_dependent_std": [0.0, 0.0], "full": {"top1": float(np.mean(correct)), "top5": 1.0,
+                                                               "top1_order_dependent": 0.5, "top1_other": 0.7,
+                                                               "correct": correct}}
     out = {"probe": curve, "clustering": {"nmi": 0.5, "ari": 0.2, "purity": 0.6},
            "retrieval": {d: {"R@1": 20.0, "R@5": 60.0, "R@10": 100.0, "MdR": 3.0, "MnR": 3.5} for d in ("t2v", "v2t")}}
     if order:
         out["finetune"] = {"best_val_acc": 0.5, "epochs": 2, "head_top1": 0.5, "head_top1_order_dependent": 0.5,
-                           "head_top1_other": 0.5}
+                           "head_top1_other": 0.5, "correct": correct, "pooling": "temporal"}
     return out
+
+
+def _downstream() -> dict:
+    """downstream_metrics as the pipeline writes it: methods, per-video results and the comparisons block."""
+    methods = {"mean_pool": _method(False), "nextlevel_frozen": _method(False, [1] * 10),
+               "nextlevel_untrained": _method(False, [1, 0] * 5), "transformer_scratch": _method(True, [0] * 10),
+               "nextlevel_finetuned": _method(True, [1, 1, 1, 1, 0] * 2)}
+    subsets = {"order_dependent": [True] * 4 + [False] * 6, "other": [False] * 4 + [True] * 6}
+    finetune = {m: t["finetune"] for m, t in methods.items() if "finetune" in t}
+    heads = {"transformer_scratch": {"head_top1": 0.5, "correct": [[1, 0] * 5]},
+             "nextlevel_finetuned": {"head_top1": 0.9, "correct": [[1] * 9 + [0]]}}
+    efficiency = {"1": {**heads, "vs_scratch": paired_bootstrap(heads["nextlevel_finetuned"]["correct"],
+                                                                heads["transformer_scratch"]["correct"])}}
+    return {**methods, "test_video_ids": [f"v{i}" for i in range(10)], "test_subsets": subsets,
+            "comparisons": method_comparisons({m: t["probe"] for m, t in methods.items()}, finetune, subsets),
+            "label_efficiency": efficiency}
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +107,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
                           "seconds": 1.0, "frames_encoded": 48},
         "pretrain_history": {"epochs": epochs, "final": epochs[-1], "trainable_parameters": 1000,
                              "epochs_completed": 3, "seconds": 2.0, "train_videos": 6},
-        "downstream_metrics": {"mean_pool": _method(False), "nextlevel_frozen": _method(False),
-                               "nextlevel_finetuned": _method(True)},
+        "downstream_metrics": _downstream(),
         "qa_metrics": None,
         "tune_summary": {"study_name": "s", "storage": "sqlite://", "direction": "maximize", "n_trials": 2,
                          "n_complete": 1, "n_pruned": 1, "n_failed": 0, "best_value": 0.6,
@@ -161,7 +180,9 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
                                            "collapse_suspected", "seconds"}
     assert set(summary["downstream"]) == {"methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other",
                                           "few_shot_top1", "finetune_head_top1", "clustering_nmi", "retrieval_t2v_r1",
-                                          "retrieval_t2v_median_rank", "best_probe_method"}
+                                          "retrieval_t2v_median_rank", "best_probe_method", "probe_top1_subsets",
+                                          "best_baseline_method", "comparisons", "beats_baselines", "beats_untrained",
+                                          "finetune_head_vs_scratch"}
     assert set(summary["video_qa"]) == {"ran", "accuracy", "accuracy_by_type", "goals"}
     assert set(summary["tuning"]) == {"ran", "study_name", "direction", "n_trials", "n_complete", "n_pruned",
                                       "n_failed", "best_value", "best_params"}
@@ -177,6 +198,25 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
     assert summary["pretraining"]["beats_baselines"] is True and summary["pretraining"]["collapse_suspected"] is False
     assert summary["data"]["n_quarantined"] == 1 and summary["data"]["n_order_dependent_classes"] == 2
     assert summary["downstream"]["probe_top1"]["mean_pool"] == 0.6
+
+
+def test_downstream_verdicts_are_confidence_intervals(report: DataCatalog) -> None:
+    downstream = report["report_summary"].load()["downstream"]
+    assert downstream["best_baseline_method"] == "mean_pool"
+    frozen = downstream["comparisons"]["nextlevel_frozen"]
+    assert frozen["vs_best_baseline"]["diff"] == pytest.approx(0.4)
+    assert downstream["beats_baselines"]["nextlevel_frozen"]
+    for method, refs in downstream["comparisons"].items():
+        for key, result in refs.items():
+            assert result["beats"] == (result["lo"] > 0), (method, key)
+    assert downstream["beats_untrained"]["nextlevel_finetuned"] == (
+        downstream["comparisons"]["nextlevel_finetuned"]["vs_untrained"]["lo"] > 0)
+    assert downstream["finetune_head_vs_scratch"]["diff"] == pytest.approx(0.8)
+    assert "methods" not in downstream["probe_top1"] and "test_video_ids" not in downstream["methods"]
+    section = report["report_markdown"].load().split('<a id="downstream"></a>')[1].split('<a id="video-qa">')[0]
+    assert "vs best baseline (mean-pooling)" in section and "+40.0 [" in section
+    assert "fine-tuned minus from-scratch head" in section and "`temporal` pooling" in section
+    assert "Label efficiency of the supervised heads" in section and "+40.0 [" in section.split("Label efficiency")[1]
 
 
 def test_parameter_and_flop_counts_of_known_modules_are_exact() -> None:

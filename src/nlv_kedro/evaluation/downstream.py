@@ -1,9 +1,13 @@
 """Downstream evaluation: every method's video vectors on the same splits, the same probe and the same metrics.
 
-`downstream_metrics` schema: {method: {task: {metric: value}}}, tasks:
-- ``probe``: linear probe; ``shots`` and ``top1_mean``/``top1_std`` lists (few-shot curve over seeds),
-  per-subset curves (``top1_order_dependent_mean``...), and ``full`` (all train labels) with top1/top5;
-- ``finetune``: supervised methods only; the trained head's test accuracy (+ per subset), best val acc;
+`downstream_metrics` schema: {method: {task: {metric: value}}} plus the reserved keys ``test_video_ids``,
+``test_subsets`` and ``comparisons`` (paired bootstrap CIs; see :mod:`nlv_kedro.evaluation.comparisons`), tasks:
+- ``probe``: linear probe; ``shots`` and ``top1_mean``/``top1_std`` lists (few-shot curve over seeds; empty for
+  methods outside ``probe.curve_methods``), per-subset curves (``top1_order_dependent_mean``...), and ``full``
+  (all train labels) with top1/top5, ``top1_<subset>`` and ``correct`` (0/1 per test video, in
+  ``test_video_ids`` order);
+- ``finetune``: supervised methods only; the trained head's test accuracy (+ per subset, ``head_top1_<subset>``),
+  ``correct`` per test video, best val acc, the pooling of the network;
 - ``clustering``: NMI, ARI, purity of k-means (k = number of classes) on the test videos;
 - ``retrieval``: ``t2v`` and ``v2t`` R@1/5/10 (percent), MdR, MnR on the test videos.
 Supervised methods saw every train label before the probe: their few-shot numbers are not few-shot.
@@ -17,6 +21,7 @@ import logging
 import numpy as np
 
 from nlv_kedro.evaluation.clustering import cluster_metrics
+from nlv_kedro.evaluation.comparisons import class_subsets, method_comparisons, method_results
 from nlv_kedro.evaluation.config import DownstreamConfig
 from nlv_kedro.evaluation.probe import probe_curve
 from nlv_kedro.evaluation.retrieval import text_video_retrieval, train_projection
@@ -28,17 +33,27 @@ def _split(vectors: dict, name: str) -> np.ndarray:
     return np.flatnonzero(vectors["table"]["split"].to_numpy() == name)
 
 
+def subset_masks(vectors: dict, params: DownstreamConfig) -> dict[str, np.ndarray]:
+    """Boolean masks over the test videos: order_dependent / other and every non-empty class group."""
+    table, te = vectors["table"], _split(vectors, "test")
+    return class_subsets(table["label"].to_numpy()[te], table["order_dependent"].to_numpy()[te], params.class_groups)
+
+
 def evaluate_action_recognition(vectors: dict, params: DownstreamConfig) -> dict:
-    """Few-shot and full linear probes of every method, broken down into order-dependent classes and the rest."""
+    """Few-shot and full linear probes of every method, broken down into class subsets (order-dependent
+    classes, the rest, class groups); the few-shot curve only for ``probe.curve_methods``. Adds the reserved
+    keys ``test_video_ids`` and ``test_subsets`` that the per-video ``correct`` lists align with."""
     table, p = vectors["table"], params.probe
     tr, va, te = (_split(vectors, s) for s in ("train", "val", "test"))
     y = table["label"].to_numpy()
-    order = table["order_dependent"].to_numpy()[te]
-    subsets = {"order_dependent": order, "other": ~order} if order.any() else None
-    results = {}
+    subsets = subset_masks(vectors, params) or None
+    results: dict = {}
     for method, x in vectors["methods"].items():
-        results[method] = probe_curve(x[tr], y[tr], x[va], y[va], x[te], y[te], p.shots, p.seeds, subsets)
+        shots = p.shots if p.curve_methods is None or method in p.curve_methods else []
+        results[method] = probe_curve(x[tr], y[tr], x[va], y[va], x[te], y[te], shots, p.seeds, subsets, p.c_grid)
         logger.info("probe %-20s full top1 %.3f", method, results[method]["full"]["top1"])
+    results["test_video_ids"] = table["video_id"].to_numpy()[te].tolist()
+    results["test_subsets"] = {name: mask.tolist() for name, mask in (subsets or {}).items()}
     return results
 
 
@@ -80,20 +95,27 @@ def warn_shared_captions(test_text: np.ndarray) -> int:
     return distinct
 
 
-def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieval: dict) -> tuple[dict, dict]:
+def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieval: dict,
+                         params: DownstreamConfig) -> tuple[dict, dict]:
     """The `downstream_metrics` document and a flat {name: value} dict that kedro-mlflow logs as metrics."""
     summary: dict[str, dict] = {}
-    for method in probe:
-        summary[method] = {"probe": probe[method], "clustering": clustering[method], "retrieval": retrieval[method]}
+    for method, result in method_results(probe).items():
+        summary[method] = {"probe": result, "clustering": clustering[method], "retrieval": retrieval[method]}
         if method in finetune:
             summary[method]["finetune"] = finetune[method]
+    comparisons = method_comparisons(method_results(probe), finetune, probe.get("test_subsets", {}), params.seed)
+    extra = {"comparisons": comparisons}
+    if "label_efficiency" in finetune:
+        extra["label_efficiency"] = finetune["label_efficiency"]
     flat = {}
-    for method, tasks in summary.items():
+    for method, tasks in {**summary, **extra}.items():
         for key, value in _flatten(tasks).items():
             if isinstance(value, int | float) and value is not None and np.isfinite(value):
                 # MLflow metric names allow letters, digits, _ - . / and spaces: "R@1" -> "R_at_1"
                 flat[f"downstream.{method}.{key}".replace("@", "_at_")] = {"value": float(value), "step": 0}
-    return summary, flat
+    document = {**summary, "test_video_ids": probe.get("test_video_ids", []),
+                "test_subsets": probe.get("test_subsets", {}), **extra}
+    return document, flat
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:

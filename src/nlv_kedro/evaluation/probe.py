@@ -16,7 +16,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
-from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -56,14 +55,13 @@ def _make_probe(c: float, max_iter: int) -> Pipeline:
     )
 
 
-def _fit(c: float, x: np.ndarray, y: np.ndarray, max_iter: int) -> Pipeline:
+def _fit(c: float, x: np.ndarray, y: np.ndarray, max_iter: int) -> tuple[Pipeline, bool]:
+    """(fitted probe, whether lbfgs converged)."""
     model = _make_probe(c, max_iter)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(x, y)
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        logger.warning("logistic probe did not converge in %d iterations (C=%g)", max_iter, c)
-    return model
+    return model, not any(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
 def fit_probe(
@@ -78,7 +76,8 @@ def fit_probe(
 
     Ties go to the smaller C (stronger regularization is the safer bet with few shots). With an empty
     validation split there is nothing to select on, so C=1.0 is used. Returns (fitted Pipeline, chosen C);
-    the Pipeline exposes ``predict_proba`` and ``classes_``.
+    the Pipeline exposes ``predict_proba`` and ``classes_``. Each C is fitted once, on the train rows only,
+    and the chosen C's fit is returned as it is (no refit: the same model a refit on train would give).
     """
     train_x, train_y = np.asarray(train_x), np.asarray(train_y)
     if train_x.ndim != 2 or len(train_x) != len(train_y):
@@ -89,25 +88,18 @@ def fit_probe(
         raise ValueError("c_grid is empty; pass at least one regularization value C")
     if val_x is None or val_y is None or len(val_y) == 0:
         logger.info("empty validation split: fitting the probe with C=1.0")
-        return _fit(1.0, train_x, train_y, max_iter), 1.0
-    val_x, val_y = np.asarray(val_x, dtype=train_x.dtype), np.asarray(val_y)
-    # One predefined split: fit on the train rows (fold -1), score on the val rows (fold 0). GridSearchCV ranks
-    # ties by grid order, so the ascending grid keeps "ties go to the smaller C".
-    split = PredefinedSplit(np.r_[np.full(len(train_y), -1), np.zeros(len(val_y), dtype=np.int64)])
-    search = GridSearchCV(
-        _make_probe(1.0, max_iter),
-        {"logreg__C": sorted(float(c) for c in c_grid)},
-        scoring="accuracy",
-        cv=split,
-        refit=False,  # refitting would train on train + val; the probe is trained on the train split only
-        error_score="raise",
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # reported for the chosen C by _fit below
-        search.fit(np.concatenate([train_x, val_x]), np.concatenate([train_y, val_y]))
-    best_c = float(search.best_params_["logreg__C"])
-    logger.debug("probe: chose C=%g (val accuracy %.4f)", best_c, search.best_score_)
-    return _fit(best_c, train_x, train_y, max_iter), best_c
+        candidates = [(1.0, *_fit(1.0, train_x, train_y, max_iter), 0.0)]
+    else:
+        val_x, val_y = np.asarray(val_x, dtype=train_x.dtype), np.asarray(val_y)
+        candidates = []
+        for c in sorted(float(c) for c in c_grid):  # ascending, and only a strictly better score replaces the best
+            model, converged = _fit(c, train_x, train_y, max_iter)
+            candidates.append((c, model, converged, accuracy_score(val_y, model.predict(val_x))))
+    best_c, model, converged, score = max(candidates, key=lambda row: row[3])  # max keeps the first of ties
+    if not converged:
+        logger.warning("logistic probe did not converge in %d iterations (C=%g)", max_iter, best_c)
+    logger.debug("probe: chose C=%g (val accuracy %.4f)", best_c, score)
+    return model, best_c
 
 
 def topk_accuracy(scores: np.ndarray, y_true: np.ndarray, classes: np.ndarray, k: int) -> float:
@@ -162,6 +154,29 @@ def evaluate_probe(
     return metrics
 
 
+def full_probe(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    subsets: dict[str, np.ndarray] | None = None,
+    c_grid: Sequence[float] = DEFAULT_C_GRID,
+) -> tuple[dict, float]:
+    """The probe trained on every train example -> (metrics with ``correct``, chosen C).
+
+    ``correct`` is the 0/1 top-1 hit of each test row, in test order (ties go to the first class, as in
+    :func:`topk_accuracy`), so two methods' probes can be compared video by video (paired bootstrap).
+    """
+    model, c = fit_probe(train_x, train_y, val_x, val_y, c_grid)
+    metrics: dict = {name: float(v) for name, v in evaluate_probe(model, test_x, test_y, subsets).items()}
+    classes = np.asarray(model.classes_)  # type: ignore[attr-defined]
+    predicted = classes[np.argmax(model.predict_proba(np.asarray(test_x)), axis=1)]  # type: ignore[attr-defined]
+    metrics["correct"] = (predicted == np.asarray(test_y)).astype(int).tolist()
+    return metrics, float(c)
+
+
 def probe_curve(
     train_x: np.ndarray,
     train_y: np.ndarray,
@@ -172,13 +187,15 @@ def probe_curve(
     shots: Sequence[int] = (1, 2, 4, 8, 16),
     seeds: Sequence[int] = (0, 1, 2),
     subsets: dict[str, np.ndarray] | None = None,
+    c_grid: Sequence[float] = DEFAULT_C_GRID,
 ) -> dict:
     """Few-shot curve: mean/std over seeds of test metrics for each shot count, plus the all-train probe.
 
     ``subsets`` are boolean masks over the *test* rows. Shot counts larger than the smallest train class
-    are skipped and listed under ``skipped_shots``. Std is the population std (0 for a single seed).
-    ``<metric>_mean`` / ``<metric>_std`` lists align with ``shots`` (the shot counts actually run);
-    ``c_chosen`` holds the chosen C per shot and seed, ``full_C`` the C of the all-train probe.
+    are skipped and listed under ``skipped_shots``; empty ``shots`` gives the all-train probe only. Std is the
+    population std (0 for a single seed). ``<metric>_mean`` / ``<metric>_std`` lists align with ``shots`` (the
+    shot counts actually run); ``c_chosen`` holds the chosen C per shot and seed, ``full_C`` the C of the
+    all-train probe, whose ``full`` metrics carry the per-test-row ``correct`` list (:func:`full_probe`).
     """
     train_x, train_y = np.asarray(train_x), np.asarray(train_y)
     if not seeds:
@@ -198,7 +215,7 @@ def probe_curve(
         cs: list[float] = []
         for seed in seeds:
             idx = few_shot_indices(train_y, k, int(seed))
-            model, c = fit_probe(train_x[idx], train_y[idx], val_x, val_y)
+            model, c = fit_probe(train_x[idx], train_y[idx], val_x, val_y, c_grid)
             per_seed.append(evaluate_probe(model, test_x, test_y, subsets))
             cs.append(float(c))
         for name in metric_names:
@@ -207,8 +224,6 @@ def probe_curve(
             result[f"{name}_std"].append(float(values.std()))
         result["c_chosen"].append(cs)
         logger.info("probe curve: %d-shot top1 %.4f", k, result["top1_mean"][-1])
-    model, c = fit_probe(train_x, train_y, val_x, val_y)
-    result["full"] = {name: float(v) for name, v in evaluate_probe(model, test_x, test_y, subsets).items()}
-    result["full_C"] = float(c)
-    logger.info("probe curve: full-train top1 %.4f (C=%g)", result["full"]["top1"], c)
+    result["full"], result["full_C"] = full_probe(train_x, train_y, val_x, val_y, test_x, test_y, subsets, c_grid)
+    logger.info("probe curve: full-train top1 %.4f (C=%g)", result["full"]["top1"], result["full_C"])
     return result

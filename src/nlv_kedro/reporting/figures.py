@@ -10,13 +10,22 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-METHOD_LABELS = {"middle_frame": "middle frame", "mean_pool": "mean-pooling", "temporal_pool": "temporal mean-pooling",
-                 "nextlevel_frozen": "NextLevel (frozen)", "transformer_mean": "transformer (supervised)",
-                 "cls_token": "class token",
+from nlv_kedro.evaluation.comparisons import method_results
+
+METHOD_LABELS = {"middle_frame": "middle frame", "mean_pool": "mean-pooling",
+                 "nextlevel_frozen": "NextLevel (frozen)",
+                 "nextlevel_untrained": "NextLevel untrained (random init, control)",
+                 "nextlevel_meanpool": "NextLevel (frozen, contextual vectors mean-pooled)",
+                 "nextlevel_shuffled": "NextLevel (frozen, chunks shuffled at inference)",
+                 "transformer_scratch": "NextLevel architecture from scratch (supervised)",
+                 "cls_token": "class-token transformer from scratch (supervised)",
                  "nextlevel_finetuned": "NextLevel (fine-tuned)", "nextlevel": "NextLevel"}
 
 
 def label(method: str) -> str:
+    """The report's name of a method; ``temporal_pool_<k>``: temporal mean-pooling with k segments."""
+    if method.startswith("temporal_pool_") and method.removeprefix("temporal_pool_").isdigit():
+        return f"temporal mean-pooling ({method.removeprefix('temporal_pool_')} segments)"
     return METHOD_LABELS.get(method, method)
 
 
@@ -85,6 +94,7 @@ def probe_curves_figure(downstream: dict) -> Figure:
     fig = Figure(figsize=(12, 4), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     panels = ((axes[0], "top1", "all classes"), (axes[1], "top1_order_dependent", "order-dependent classes"))
+    downstream = method_results(downstream)
     for ax, key, title in panels:
         for method, tasks in downstream.items():
             probe = tasks.get("probe", {})
@@ -106,6 +116,7 @@ def probe_curves_figure(downstream: dict) -> Figure:
 
 def retrieval_figure(downstream: dict) -> Figure:
     """Text-to-video R@1/5/10 per method, with the median rank in the legend."""
+    downstream = method_results(downstream)
     methods = [m for m, t in downstream.items() if "retrieval" in t]
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     ax = fig.add_subplot()

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from nlv_kedro.evaluation.comparisons import method_results
+from nlv_kedro.reporting.downstream_tables import (
+    comparison_rows,
+    finetune_rows,
+    label_efficiency_rows,
+    probe_rows,
+    probe_subsets,
+)
 from nlv_kedro.reporting.figures import label
 from nlv_kedro.reporting.pretraining_tables import baselines_table, buckets_table, gain_interval_text
 from nlv_kedro.reporting.render import Plot, Section, Table, fmt, pct, si
@@ -76,22 +84,36 @@ def pretraining_section(history: dict, summary: dict, downstream: dict) -> Secti
 
 
 def downstream_section(downstream: dict) -> Section:
-    keys = ("top1", "top5", "top1_order_dependent", "top1_other")
-    probe = [[label(m), *(pct(t["probe"]["full"].get(k)) for k in keys)]
-             for m, t in downstream.items() if "full" in t.get("probe", {})]
-    shots = sorted({k for t in downstream.values() for k in t.get("probe", {}).get("shots", [])})
-    curves = {m: dict(zip(t["probe"].get("shots", []), t["probe"].get("top1_mean", []))) for m, t in downstream.items()}
-    few = [[label(m)] + [pct(curve.get(k)) for k in shots] for m, curve in curves.items()]
+    comparisons, subsets = downstream.get("comparisons", {}), probe_subsets(downstream)
+    methods = method_results(downstream)
+    probe = probe_rows(downstream, subsets)
+    shots = sorted({k for t in methods.values() for k in t.get("probe", {}).get("shots", [])})
+    curves = {m: dict(zip(t["probe"].get("shots", []), t["probe"].get("top1_mean", []))) for m, t in methods.items()}
+    few = [[label(m)] + [pct(curve.get(k)) for k in shots] for m, curve in curves.items() if curve]
     clustering = [[label(m), t["clustering"].get("nmi"), t["clustering"].get("ari"), t["clustering"].get("purity")]
-                  for m, t in downstream.items() if "clustering" in t]
+                  for m, t in methods.items() if "clustering" in t]
     ranks = [(d, k) for d in ("t2v", "v2t") for k in ("R@1", "R@5", "R@10", "MdR")]
     retrieval = [[label(m), *(fmt(t["retrieval"][d].get(k), 1) for d, k in ranks)]
-                 for m, t in downstream.items() if "retrieval" in t]
+                 for m, t in methods.items() if "retrieval" in t]
+    best = comparisons.get("best_baseline")
+    pooling = methods.get("transformer_scratch", {}).get("finetune", {}).get("pooling", "?")
+    ci = "difference in test top-1 points, 95% paired bootstrap CI over test videos; beats = CI above 0"
     return Section("downstream", "Downstream evaluation (test split)", [
         "Every method on the same splits with the same probe. Supervised methods saw every train label before "
-        "the probe, so their few-shot numbers are not few-shot.",
-        Table(["method", "top-1 %", "top-5 %", "order-dependent top-1 %", "other top-1 %"], probe,
+        "the probe, so their few-shot numbers are not few-shot. Controls: NextLevel untrained (same architecture "
+        "and pooling, random init), its trained contextual vectors mean-pooled (order-blind), and the trained "
+        f"model fed shuffled chunks. The from-scratch transformer is NextLevel's architecture with its `{pooling}` "
+        "pooling; the class-token one pools with a learned class token.",
+        Table(["method", "top-1 %", "top-5 %", *(f"{s.replace('_', '-')} top-1 %" for s in subsets)], probe,
               "Linear probe, all train labels"),
+        Table(["NextLevel", "classes", f"vs best baseline ({label(best) if best else '–'})", "beats",
+               "vs untrained control", "beats"], comparison_rows(downstream), f"Linear probe: NextLevel minus the "
+              f"best frozen baseline (chosen on test, so the comparison is conservative) and the control ({ci})"),
+        Table(["classes", "fine-tuned minus from-scratch head", "beats"], finetune_rows(downstream),
+              f"Supervised heads: NextLevel fine-tuned minus the same architecture from scratch ({ci})"),
+        *([Table(["labels per class", "from scratch %", "fine-tuned %", "difference", "beats"],
+                 label_efficiency_rows(downstream), f"Label efficiency of the supervised heads ({ci})")]
+          if downstream.get("label_efficiency") else []),
         Table(["method", *(f"{k}-shot" for k in shots)], few, "Few-shot linear probe, test top-1 % (mean over seeds)"),
         Plot("probe_curves_plot", "Few-shot linear-probe curves (mean ± std over seeds), as in the thesis' figure."),
         Table(["method", "NMI", "ARI", "purity"], clustering, "k-means clustering (k = number of classes)"),

@@ -2,8 +2,9 @@
 
 Every key below is always present; a value is ``null`` when its source has not run (``ran: false`` says so
 for the optional sections). Maps keyed by method hold one entry per compared method of ``downstream_metrics``
-(``middle_frame``, ``mean_pool``, ``nextlevel_frozen``, ``transformer_mean``, ``cls_token``,
-``nextlevel_finetuned``). Accuracies are fractions in [0, 1] except retrieval recalls and QA accuracies,
+(``middle_frame``, ``mean_pool``, ``temporal_pool_<k>``, ``nextlevel_frozen``, the controls ``nextlevel_untrained``,
+``nextlevel_meanpool``, ``nextlevel_shuffled``, and ``transformer_scratch``, ``cls_token``, ``nextlevel_finetuned``).
+Accuracies are fractions in [0, 1] except retrieval recalls and QA accuracies,
 which are percentages as in their source files. Adding a key bumps ``schema_version``.
 
 - ``schema_version`` (int), ``generated_at`` (ISO-8601 UTC)
@@ -17,7 +18,10 @@ which are percentages as in their source files. Adding a key bumps ``schema_vers
   interval's lo > 0), val_pred_std, val_effective_rank, collapse_suspected, seconds
 - ``downstream``: methods [..], probe_top1 {m}, probe_top1_order_dependent {m}, probe_top1_other {m},
   few_shot_top1 {m: {shots: acc}}, finetune_head_top1 {m}, clustering_nmi {m}, retrieval_t2v_r1 {m},
-  retrieval_t2v_median_rank {m}, best_probe_method
+  retrieval_t2v_median_rank {m}, best_probe_method, probe_top1_subsets {m: {subset: acc}},
+  best_baseline_method (best frozen non-NextLevel probe), comparisons {NextLevel method: {vs_best_baseline |
+  vs_untrained: {diff, lo, hi, beats}}} (paired bootstrap 95% CI over test videos), beats_baselines {m},
+  beats_untrained {m} (true only when the CI's lower bound > 0), finetune_head_vs_scratch {diff, lo, hi, beats}
 - ``video_qa``: ran, accuracy {method: %}, accuracy_by_type {method: {question type: %}},
   goals {goal: {points, target, met}}
 - ``tuning``: ran, study_name, direction, n_trials, n_complete, n_pruned, n_failed, best_value, best_params
@@ -40,7 +44,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 3  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals; 3: seeds, pretraining shrunk interpolation
+from nlv_kedro.evaluation.comparisons import method_results
+from nlv_kedro.reporting.downstream_tables import headline_comparisons
+
+SCHEMA_VERSION = 3  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals; 3: seeds, pretraining shrunk
+# interpolation, downstream comparisons with CIs
 SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "data": ("n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits", "duration_s_mean",
              "frames_total", "frames_kept", "frames_kept_pct", "chunks_per_video_mean", "frame_encoder"),
@@ -51,7 +59,8 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
                     "collapse_suspected", "seconds"),
     "downstream": ("methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other", "few_shot_top1",
                    "finetune_head_top1", "clustering_nmi", "retrieval_t2v_r1", "retrieval_t2v_median_rank",
-                   "best_probe_method"),
+                   "best_probe_method", "probe_top1_subsets", "best_baseline_method", "comparisons",
+                   "beats_baselines", "beats_untrained", "finetune_head_vs_scratch"),
     "video_qa": ("ran", "accuracy", "accuracy_by_type", "goals"),
     "tuning": ("ran", "study_name", "direction", "n_trials", "n_complete", "n_pruned", "n_failed", "best_value",
                "best_params"),
@@ -101,21 +110,25 @@ def pretraining_summary(history: dict, min_pred_std: float, min_effective_rank: 
 
 
 def downstream_summary(metrics: dict) -> dict:
-    probe = {m: t.get("probe", {}) for m, t in metrics.items()}
+    """Headline numbers of ``downstream_metrics``; every "beats" is a paired bootstrap CI with its lower bound > 0."""
+    methods = method_results(metrics)
+    probe = {m: t.get("probe", {}) for m, t in methods.items()}
     full = {m: p.get("full", {}) for m, p in probe.items()}
     top1 = {m: f.get("top1") for m, f in full.items()}
     ranked = [m for m in top1 if top1[m] is not None]
     return {
-        "methods": list(metrics), "probe_top1": top1,
+        "methods": list(methods), "probe_top1": top1,
         "probe_top1_order_dependent": {m: f.get("top1_order_dependent") for m, f in full.items()},
         "probe_top1_other": {m: f.get("top1_other") for m, f in full.items()},
+        "probe_top1_subsets": {m: {k[5:]: v for k, v in f.items() if k.startswith("top1_")} for m, f in full.items()},
         "few_shot_top1": {m: {str(k): v for k, v in zip(p.get("shots", []), p.get("top1_mean", []))}
                           for m, p in probe.items()},
-        "finetune_head_top1": {m: t["finetune"].get("head_top1") for m, t in metrics.items() if "finetune" in t},
-        "clustering_nmi": {m: t.get("clustering", {}).get("nmi") for m, t in metrics.items()},
-        "retrieval_t2v_r1": {m: t.get("retrieval", {}).get("t2v", {}).get("R@1") for m, t in metrics.items()},
-        "retrieval_t2v_median_rank": {m: t.get("retrieval", {}).get("t2v", {}).get("MdR") for m, t in metrics.items()},
+        "finetune_head_top1": {m: t["finetune"].get("head_top1") for m, t in methods.items() if "finetune" in t},
+        "clustering_nmi": {m: t.get("clustering", {}).get("nmi") for m, t in methods.items()},
+        "retrieval_t2v_r1": {m: t.get("retrieval", {}).get("t2v", {}).get("R@1") for m, t in methods.items()},
+        "retrieval_t2v_median_rank": {m: t.get("retrieval", {}).get("t2v", {}).get("MdR") for m, t in methods.items()},
         "best_probe_method": max(ranked, key=lambda m: top1[m]) if ranked else None,
+        **headline_comparisons(metrics),
     }
 
 

@@ -43,8 +43,9 @@ def evaluate_retrieval(vectors: dict, text_embeddings: dict, params: DownstreamC
     return evaluate(vectors, text_embeddings, params)
 
 
-def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieval: dict) -> tuple[dict, dict]:
-    """`downstream_metrics` and its flat MLflow metrics."""
+def summarize_downstream(probe: dict, finetune: dict, clustering: dict, retrieval: dict,
+                         params: DownstreamConfig) -> tuple[dict, dict]:
+    """`downstream_metrics` (with the paired bootstrap comparisons) and its flat MLflow metrics."""
     from nlv_kedro.evaluation.downstream import summarize_downstream as summarize
 
-    return summarize(probe, finetune, clustering, retrieval)
+    return summarize(probe, finetune, clustering, retrieval, params)

@@ -1,4 +1,5 @@
-"""`downstream`: contextual vectors + baselines → probes, fine-tuning, clustering, retrieval → `downstream_metrics`."""
+"""`downstream`: contextual vectors + baselines + controls → probes, fine-tuning, clustering, retrieval →
+`downstream_metrics` (with paired bootstrap CIs of NextLevel against the best baseline and the untrained control)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -23,7 +24,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                  name="kmeans_clustering_node"),
             Node(evaluate_retrieval, ["downstream_video_vectors", "text_embeddings", "params:downstream"],
                  "retrieval_metrics", name="text_video_retrieval_node"),
-            Node(summarize_downstream, ["probe_metrics", "finetune_metrics", "clustering_metrics", "retrieval_metrics"],
+            Node(summarize_downstream,
+                 ["probe_metrics", "finetune_metrics", "clustering_metrics", "retrieval_metrics", "params:downstream"],
                  ["downstream_metrics", "downstream_mlflow_metrics"], name="summarize_downstream_node"),
         ]
     )
