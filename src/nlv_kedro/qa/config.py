@@ -20,9 +20,9 @@ class TrainConfig(Strict):
 
     lr: float = Field(5e-3, gt=0)            # AdamW; the projector is small and starts from scratch
     weight_decay: float = Field(0.0, ge=0)
-    max_epochs: int = Field(3, ge=1)
+    max_epochs: int = Field(2, ge=1)
     patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
-    batch_size: int = Field(4, ge=1)
+    batch_size: int = Field(8, ge=1)
     accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
     # torch.use_deterministic_algorithms (warn-only) from training on: the same seed trains the same weights on a
     # GPU too (no effect on CPU results); Lightning also sets CUBLAS_WORKSPACE_CONFIG when it is unset
@@ -81,7 +81,7 @@ class VideoQAConfig(Strict):
     score_batch_size: int = Field(32, ge=1)
     max_questions_per_split: int | None = Field(None, ge=1)  # quick runs: the first N QA pairs of each split
     # budget: every trained method learns from the same seeded sample of N train (val) questions; test is never capped
-    max_train_questions: int | None = Field(None, ge=1)
-    max_val_questions: int | None = Field(None, ge=1)
+    max_train_questions: int | None = Field(128, ge=1)  # None: all (conf/study)
+    max_val_questions: int | None = Field(48, ge=1)
     goals: GoalConfig = GoalConfig()
     bootstrap_resamples: int = Field(2000, ge=1)  # paired bootstrap over test questions (nextlevel - each control)
