@@ -31,7 +31,7 @@ from nlv_kedro.qa.examples import VIDEO_SOURCE, choice_questions, method_vectors
 from nlv_kedro.qa.llm import LoadedLLM, load_llm
 from nlv_kedro.qa.projectors import fit_method
 from nlv_kedro.qa.results import accuracy_over_seeds, comparisons, qa_goals, question_ids
-from nlv_kedro.qa.scoring import choice_scores, score_choices
+from nlv_kedro.qa.scoring import Question, choice_scores, score_choices
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +130,10 @@ def evaluate_video_qa(qa_table: pd.DataFrame, video_vectors: dict[str, dict[str,
 
 
 def correctness_by_method(test: pd.DataFrame, video_vectors: dict[str, dict[str, np.ndarray]],
-                     qa_projectors: dict[str, list[dict]], params: VideoQAConfig) -> dict[str, np.ndarray]:
+                          qa_projectors: dict[str, list[dict]], params: VideoQAConfig) -> dict[str, np.ndarray]:
     """{method: (seeds, questions) 0/1}: every trained projector, and the untrained LLM without video (one pass
     scores both of its reductions)."""
+    answers = [list(choices).index(answer) for choices, answer in zip(test["choices"], test["answer"])]
     correct: dict[str, np.ndarray] = {}
     text_scores = None
     for method in params.methods:
@@ -140,7 +141,7 @@ def correctness_by_method(test: pd.DataFrame, video_vectors: dict[str, dict[str,
             rows = []
             for run in qa_projectors[method]:
                 llm, projector = load_bridge(run["artifact"], params.llm.cache_dir, params.llm.trust_remote_code)
-                questions, answers = _questions(test, video_vectors.get(method), llm, params)
+                questions = _questions(test, video_vectors.get(method), llm, params)
                 scores = score_choices(llm, projector, questions, params.score_reduction, params.score_batch_size,
                                        progress=True)
                 rows.append(_hits(scores, answers))
@@ -148,8 +149,8 @@ def correctness_by_method(test: pd.DataFrame, video_vectors: dict[str, dict[str,
         elif method in TEXT_REDUCTION:
             if text_scores is None:
                 llm = _llm(params)
-                questions, answers = _questions(test, None, llm, params)
-                text_scores = choice_scores(llm, None, questions, params.score_batch_size, progress=True)
+                text_scores = choice_scores(llm, None, _questions(test, None, llm, params), params.score_batch_size,
+                                            progress=True)
             correct[method] = np.array([_hits(text_scores[TEXT_REDUCTION[method]], answers)])
     return correct
 
@@ -172,8 +173,9 @@ def _llm(params: VideoQAConfig) -> LoadedLLM:
     return load_llm(params.llm.name, params.llm.cache_dir, params.llm.trust_remote_code)
 
 
-def _questions(test: pd.DataFrame, vectors: dict[str, np.ndarray] | None, llm: LoadedLLM, params: VideoQAConfig):
-    return choice_questions(test, vectors, llm, params.projector.max_tokens, params.llm.system_prompt)
+def _questions(test: pd.DataFrame, vectors: dict[str, np.ndarray] | None, llm: LoadedLLM,
+               params: VideoQAConfig) -> list[Question]:
+    return choice_questions(test, vectors, llm, params.projector.max_tokens, params.llm.system_prompt)[0]
 
 
 def _hits(scores: list[np.ndarray], answers: list[int]) -> list[int]:
