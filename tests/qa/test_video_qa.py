@@ -199,7 +199,7 @@ def test_unknown_llm_and_extra_params_are_refused() -> None:
         VideoQAConfig.model_validate({"methods": ["clip"]})
 
 
-from tests.conftest import KeptDataset, is_share_of  # noqa: E402
+from tests.conftest import KeptDataset  # noqa: E402
 
 
 @pytest.fixture

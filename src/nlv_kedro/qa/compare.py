@@ -21,7 +21,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.qa.artifact import load_bridge
