@@ -22,7 +22,7 @@ class TrainConfig(Strict):
     weight_decay: float = Field(0.0, ge=0)
     max_epochs: int = Field(2, ge=1)
     patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(4, ge=1)
     accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
     # torch.use_deterministic_algorithms (warn-only) from training on: the same seed trains the same weights on a
     # GPU too (no effect on CPU results); Lightning also sets CUBLAS_WORKSPACE_CONFIG when it is unset
