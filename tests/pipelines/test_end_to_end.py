@@ -63,7 +63,8 @@ def test_default_run_on_tiny_demo_data(project: Path) -> None:
     metrics = json.loads((project / "data/08_reporting/downstream_metrics.json").read_text())
     assert {"mean_pool", "nextlevel_frozen", "nextlevel_finetuned"} <= set(metrics)
     qa = json.loads((project / "data/08_reporting/qa_metrics.json").read_text())
-    assert set(qa["accuracy"]) == {"text_only", "mean_pool", "nextlevel", "answer_prior"}
+    assert set(qa["accuracy"]) == {"text_only", "text_only_normalized", "mean_pool", "frozen_chunks", "nextlevel",
+                                   "blind_shuffled", "answer_prior"}
     assert (project / "data/06_models/qa_projector.safetensors").is_file()
     assert json.loads((project / "data/08_reporting/report_summary.json").read_text())["video_qa"]["ran"] is True
     # a second run finds every video current and encodes nothing

@@ -1,10 +1,12 @@
-"""The blind answer-prior control: the most frequent train answer to the same question text."""
+"""The blind controls: the answer prior (most frequent train answer per question text) and the inputs of the\nblind projectors (constant, or another video's vectors)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from nlv_kedro.qa.controls import answer_prior_predictions
+from nlv_kedro.qa.controls import answer_prior_predictions, blind_vectors
 
 
 def _rows(items: list[tuple[str, list[str], str]]) -> pd.DataFrame:
@@ -32,3 +34,26 @@ def test_unseen_questions_fall_back_to_all_train_answers_then_to_the_first_choic
 def test_ties_go_to_the_earlier_choice() -> None:
     train = _rows([("Q", ["x", "y"], "x"), ("Q", ["x", "y"], "y")])
     assert answer_prior_predictions(train, _rows([("Q", ["y", "x"], "x")])) == [0]
+
+
+def _videos() -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    vectors = {f"v{i}": np.full((2 + i, 3), float(i), np.float32) for i in range(7)}
+    return vectors, {f"v{i}": "train" if i < 4 else "test" for i in range(7)}
+
+
+def test_shuffled_blind_gives_every_video_another_video_of_its_split_deterministically() -> None:
+    vectors, splits = _videos()
+    shuffled = blind_vectors("blind_shuffled", vectors, splits, max_tokens=4)
+    assert shuffled.keys() == vectors.keys() and shuffled == blind_vectors("blind_shuffled", vectors, splits, 4)
+    owners = {v: int(x[0, 0]) for v, x in shuffled.items()}
+    assert all(owners[v] != int(v[1:]) for v in vectors)                          # nobody keeps its own video
+    assert all(splits[f"v{owners[v]}"] == splits[v] for v in vectors)             # within the split
+    assert sorted(owners.values()) == list(range(7))                              # each video used exactly once
+
+
+def test_constant_blind_is_one_zero_block_for_every_video() -> None:
+    vectors, splits = _videos()
+    constant = blind_vectors("blind_constant", vectors, splits, max_tokens=4)
+    assert all(x.shape == (4, 3) and not x.any() for x in constant.values())
+    with pytest.raises(ValueError, match="unknown blind control"):
+        blind_vectors("blind_noise", vectors, splits, 4)

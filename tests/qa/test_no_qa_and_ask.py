@@ -1,14 +1,17 @@
-"""A dataset without QA pairs skips video_qa cleanly, and `qa.ask` answers input mistakes in one line."""
+"""A dataset without QA pairs skips video_qa cleanly; `qa.ask` answers input mistakes in one line and takes a
+video file (encoded and embedded on the fly) as well as an encoded id."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from kedro_datasets.pandas import JSONDataset
 
+from nlv_kedro import embed as embed_cli
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
 from nlv_kedro.datasets.safetensors_file import SafetensorsDataset
 from nlv_kedro.pipelines.video_qa import create_pipeline
@@ -17,6 +20,7 @@ from nlv_kedro.qa.compare import prepare_qa_pairs
 from nlv_kedro.qa.config import VideoQAConfig
 from nlv_kedro.reporting.sections import qa_section
 from nlv_kedro.reporting.summary import qa_summary
+from nlv_kedro.serving import embedding
 from tests.conftest import run_slice
 
 
@@ -69,3 +73,43 @@ def test_unknown_video_id_is_one_line_naming_the_ids_and_exit_code_1(tmp_path, m
         out, err = capsys.readouterr()
         assert out == "" and err.count("\n") == 1 and repr(bad) in err
         assert "bikes_000, bunny_001" in err and "--pipelines=ingest,preprocess,encode,pretrain" in err
+
+
+def test_a_missing_video_file_is_one_line_and_exit_code_1(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(ask, "_load", lambda args: (None, None, ask.file_tensors(
+        Path(args.video_id), "contextual", tmp_path, {})))
+    with pytest.raises(SystemExit) as exited:
+        ask.main(["--video", str(tmp_path / "clip.mp4"), "--question", "What is shown?", "--verbose"])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 1 and out == "" and err.count("\n") == 1 and "clip.mp4: no such file" in err
+    assert ask.is_video_file("clip.MP4") and not ask.is_video_file("bikes_000") and not ask.is_video_file("a.b")
+
+
+@pytest.mark.parametrize("source", ["chunks", "contextual"])
+def test_a_video_file_is_encoded_then_run_through_the_champion(tmp_path, monkeypatch, source) -> None:
+    """ingest -> plan -> encode (nlv_kedro.serving.embedding) [-> champion top model] -> the method's tensors."""
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not decoded here")
+    chunks = np.arange(12, dtype=np.float32).reshape(3, 4)
+    calls = []
+
+    def encode(root, files, params, workdir):
+        calls.append(("encode", files))
+        store = EmbeddingStore(Path(workdir) / "chunks")
+        store.write("clip", {"embeddings": chunks}, {})
+        return pd.DataFrame({"video_id": ["clip"], "path": ["clip.mp4"]}), store
+
+    def embed(index, store, model, root):
+        calls.append(("embed", model))
+        return [embedding.VideoVectors("clip", video, store.read("clip")[0]["embeddings"] * 2, chunks[0], chunks)]
+
+    monkeypatch.setattr(embedding, "encode_files", encode)
+    monkeypatch.setattr(embedding, "embed_videos", embed)
+    monkeypatch.setattr(embed_cli, "_load_model", lambda uri, project: f"model {uri}")
+    tensors = ask.file_tensors(video, source, tmp_path, {})
+    assert calls[0] == ("encode", [video.resolve()])
+    if source == "chunks":
+        assert len(calls) == 1 and np.array_equal(tensors["embeddings"], chunks)
+    else:
+        assert calls[1] == ("embed", f"model {embed_cli.DEFAULT_MODEL}")
+        assert np.array_equal(tensors["contextual"], chunks * 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
+from nlv_kedro.qa.compare import collect_video_vectors, evaluate_video_qa, prepare_qa_pairs, train_qa_projectors
 from nlv_kedro.qa.llm import load_llm
 from nlv_kedro.qa.module import TrainConfig, fit_bridge
 from nlv_kedro.qa.scoring import Question, score_choices
@@ -59,17 +60,24 @@ def test_killed_projector_training_resumes_from_last_epoch_with_history(tmp_path
     assert last.stat().st_mtime_ns == mtime  # failed before any training
 
 
-def test_the_same_seed_trains_the_same_projector_weights(tmp_path, tiny_llm_dir, qa_corpus) -> None:  # noqa: F811
+def test_the_same_seed_trains_the_same_weights_and_writes_an_identical_qa_metrics_json(tmp_path, tiny_llm_dir,  # noqa: F811
+                                                                                       qa_corpus) -> None:  # noqa: F811
     qa, index, chunks, contextual = qa_corpus
-    params = _params(tmp_path, tiny_llm_dir, methods=["text_only", "nextlevel"])
+    params = _params(tmp_path, tiny_llm_dir, methods=["text_only", "nextlevel", "blind_shuffled"], seeds=[3])
     params = params.model_copy(update={"training": params.training.model_copy(update={"max_epochs": 2})})
     table = prepare_qa_pairs(qa, index, params)
     vectors = collect_video_vectors(table, chunks, contextual, params)
-    runs = [train_qa_projectors(table, vectors, params)["nextlevel"] for _ in range(2)]
-    first, second = (run["artifact"]["tensors"] for run in runs)
+    trained, written = [], []
+    for _ in range(2):
+        trained.append(train_qa_projectors(table, vectors, params))
+        metrics, _ = evaluate_video_qa(table, vectors, trained[-1], params)
+        written.append(json.dumps(metrics, indent=2))  # as the qa_metrics dataset writes it
+    first, second = (run["nextlevel"][0]["artifact"]["tensors"] for run in trained)
     assert set(first) == set(second) and first
     assert all(np.array_equal(first[k], second[k]) for k in first)
-    assert runs[0]["history"] == runs[1]["history"] and len(runs[0]["history"]) == 2
+    assert trained[0]["nextlevel"][0]["history"] == trained[1]["nextlevel"][0]["history"]
+    assert len(trained[0]["nextlevel"][0]["history"]) == 2
+    assert written[0] == written[1] and json.loads(written[0])["per_question"]["seeds"]["nextlevel"] == [3]
 
 
 def test_training_and_scoring_show_tqdm_progress_bars(tmp_path, tiny_llm_dir, capsys,  # noqa: F811

@@ -25,8 +25,10 @@ from nlv_kedro.qa.bridge import (
     pool_adjacent,
     splice,
 )
-from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, qa_goals, train_qa_projectors
-from nlv_kedro.qa.config import VideoQAConfig
+from nlv_kedro.qa.compare import collect_video_vectors, prepare_qa_pairs, train_qa_projectors
+from nlv_kedro.qa.config import GoalConfig, VideoQAConfig
+from nlv_kedro.qa.examples import VIDEO_SOURCE
+from nlv_kedro.qa.results import qa_goals
 from nlv_kedro.qa.llm import cached_dir, end_of_turn_id, load_llm
 from nlv_kedro.qa.module import QAItem, TrainConfig, fit_bridge
 from nlv_kedro.qa.scoring import Question, generate_answer, score_choices
@@ -197,7 +199,7 @@ def test_unknown_llm_and_extra_params_are_refused() -> None:
         VideoQAConfig.model_validate({"methods": ["clip"]})
 
 
-from tests.conftest import KeptDataset, is_share_of  # noqa: E402
+from tests.conftest import KeptDataset  # noqa: E402
 
 
 @pytest.fixture
@@ -229,9 +231,14 @@ def _params(tmp_path, llm_name: str, **overrides) -> VideoQAConfig:
     })
 
 
-def test_pipeline_compares_every_method_and_exports_a_reloadable_projector(tmp_path, tiny_llm_dir, qa_corpus) -> None:
+ALL_METHODS = ["text_only", "text_only_normalized", "mean_pool", "frozen_chunks", "nextlevel", "blind_constant",
+               "blind_shuffled"]
+
+
+def test_pipeline_compares_every_method_over_seeds_and_exports_a_reloadable_projector(tmp_path, tiny_llm_dir,
+                                                                                     qa_corpus) -> None:
     qa, index, chunks, contextual = qa_corpus
-    params = _params(tmp_path, tiny_llm_dir)
+    params = _params(tmp_path, tiny_llm_dir, methods=ALL_METHODS, seeds=[0, 1])
     catalog = DataCatalog({"video_qa_pairs": MemoryDataset(qa), "video_index": MemoryDataset(index),
                            "chunk_embeddings": MemoryDataset(chunks), "contextual_embeddings": MemoryDataset(contextual),
                            "params:video_qa": MemoryDataset(params)})
@@ -240,13 +247,22 @@ def test_pipeline_compares_every_method_and_exports_a_reloadable_projector(tmp_p
         catalog[name] = KeptDataset()
     SequentialRunner().run(pipeline, catalog)
     metrics = catalog["qa_metrics"].load()
-    assert set(metrics["accuracy"]) == {"text_only", "mean_pool", "frozen_chunks", "nextlevel", "answer_prior"}
-    for acc in metrics["accuracy"].values():
-        assert acc["n"] == 6 and {"overall", "direction", "count"} <= set(acc) and is_share_of(acc["overall"] / 100, 6)
-    assert set(metrics["goals"]) == {"nextlevel_minus_text_only_overall"}  # no order questions here
+    assert set(metrics["accuracy"]) == {*ALL_METHODS, "answer_prior"}
+    for method, acc in metrics["accuracy"].items():
+        assert acc["n"] == 6 and {"overall", "direction", "count"} <= set(acc) and set(acc["std"]) == {
+            "overall", "direction", "count"}
+        rows = metrics["per_question"]["correct"][method]
+        assert acc["seeds"] == len(rows) == (2 if VIDEO_SOURCE.get(method) else 1) and all(len(r) == 6 for r in rows)
+        assert acc["overall"] == pytest.approx(100 * np.mean(rows), abs=0.01)
+    assert len(set(metrics["per_question"]["question_ids"])) == 6
+    assert set(metrics["comparisons"]) == {f"nextlevel_minus_{m}" for m in {*ALL_METHODS, "answer_prior"} - {"nextlevel"}}
+    ci = metrics["comparisons"]["nextlevel_minus_text_only"]["overall"]
+    assert ci["lo"] <= ci["points"] <= ci["hi"] and ci["n"] == 6
+    assert set(metrics["goals"]) == {"nextlevel_minus_best_blind_overall"}  # no order questions here
+    assert [r["seed"] for r in metrics["training"]["nextlevel"]] == [0, 1]
     artifact, config = catalog["qa_projector"].load(), catalog["qa_projector_config"].load()
-    assert config["settings"]["method"] == "nextlevel" and config["projector_config"]["in_dim"] == IN_DIM
-    assert all(k.startswith("projector.") for k in artifact["tensors"])
+    assert config["settings"]["method"] == "nextlevel" and config["settings"]["seed"] == 0
+    assert config["projector_config"]["in_dim"] == IN_DIM and all(k.startswith("projector.") for k in artifact["tensors"])
     llm, projector = load_bridge(artifact, str(tmp_path / "cache"))
     assert projector(torch.zeros(1, IN_DIM)).shape == (1, llm.embed_dim)
 
@@ -257,7 +273,7 @@ def test_lora_adapters_train_and_reload_with_the_projector(tmp_path, tiny_llm_di
                      lora={"enabled": True, "r": 2, "alpha": 4, "target_modules": ["q_proj", "v_proj"]})
     table = prepare_qa_pairs(qa, index, params)
     trained = train_qa_projectors(table, collect_video_vectors(table, chunks, contextual, params), params)
-    artifact = trained["nextlevel"]["artifact"]
+    artifact = trained["nextlevel"][0]["artifact"]
     lora = {k: v for k, v in artifact["tensors"].items() if k.startswith("llm.")}
     assert lora and all("lora_" in k for k in lora)
     llm, _ = load_bridge(artifact, str(tmp_path / "cache"))
@@ -265,11 +281,23 @@ def test_lora_adapters_train_and_reload_with_the_projector(tmp_path, tiny_llm_di
     assert all(np.allclose(reloaded[k[4:]].detach().numpy(), v) for k, v in lora.items())
 
 
-def test_goals_use_the_goal_points_parameter() -> None:
-    accuracy = {"text_only": {"overall": 40.0}, "mean_pool": {"overall": 50.0, "order": 50.0},
-                "nextlevel": {"overall": 55.0, "order": 62.0}}
-    assert VideoQAConfig().goal_points == 20
-    goals = qa_goals(accuracy, 10.0)
-    assert goals["nextlevel_minus_text_only_overall"] == {"points": 15.0, "target": 10.0, "met": True}
-    assert goals["nextlevel_minus_mean_pool_order"]["met"] is True
-    assert qa_goals(accuracy, 20.0)["nextlevel_minus_text_only_overall"]["met"] is False
+def _ci(points: float, lo: float) -> dict:
+    return {"points": points, "lo": lo, "hi": points + 5, "n": 40, "beats": lo > 0}
+
+
+def test_goals_need_the_target_lead_and_a_ci_above_zero() -> None:
+    accuracy = {"blind_shuffled": {"overall": 50.0}, "blind_constant": {"overall": 45.0}, "nextlevel": {"overall": 70.0}}
+    compared = {"nextlevel_minus_blind_shuffled": {"overall": _ci(20.0, 3.0)},
+                "nextlevel_minus_blind_constant": {"overall": _ci(25.0, 9.0)},
+                "nextlevel_minus_frozen_chunks": {"overall": _ci(5.0, -2.0), "order": _ci(12.0, -0.5),
+                                                  "structure": _ci(11.0, 1.0)}}
+    goals = qa_goals(accuracy, compared, GoalConfig())
+    assert GoalConfig().over_blind_overall == 15 and GoalConfig().over_frozen_chunks_order == 10
+    best = goals["nextlevel_minus_best_blind_overall"]
+    assert best["control"] == "blind_shuffled" and best["points"] == 20.0 and best["met"] is True  # the best blind
+    assert goals["nextlevel_minus_frozen_chunks_order"]["met"] is False        # lead clears 10, the CI does not clear 0
+    assert goals["nextlevel_minus_frozen_chunks_structure"]["met"] is True
+    strict = qa_goals(accuracy, compared, GoalConfig(over_blind_overall=21.0))
+    assert strict["nextlevel_minus_best_blind_overall"]["met"] is False      # CI clears 0, the lead misses 21
+
+

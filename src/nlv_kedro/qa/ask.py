@@ -2,11 +2,14 @@
 
     python -m nlv_kedro.qa.ask --video-id bunny_then_bikes_000 --question "What is shown first?"
     python -m nlv_kedro.qa.ask --video-id bikes_street_003 --question "What is shown?" --choices "a car" "bicycles"
+    python -m nlv_kedro.qa.ask --video my_clip.mp4 --question "What is shown first?"
 
 It reads the trained projector (`qa_projector`) and the video's stored vectors through the project's
-catalog, so `kedro run --pipelines=video_qa` (after encode and pretrain) must have run. Without
-``--choices`` the answer is generated greedily; with them, each choice is scored by log-likelihood.
-An unknown video id, a missing projector or a run without QA pairs is answered in one line, exit code 1.
+catalog, so `kedro run --pipelines=video_qa` (after encode and pretrain) must have run. A video *file* is
+ingested, planned and encoded with the project's parameters and run through the champion top model first
+(as ``python -m nlv_kedro.embed`` does), all in this one command. Without ``--choices`` the answer is generated
+greedily; with them, each choice is scored by log-likelihood. An unknown video id, a missing file, a missing
+projector or a run without QA pairs is answered in one line, exit code 1.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from nlv_kedro.qa.scoring import Question, generate_answer, score_choices
 
 logger = logging.getLogger(__name__)
 _STORES = {"chunks": "chunk_embeddings", "contextual": "contextual_embeddings"}
+VIDEO_EXTENSIONS = [".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"]  # ingest's default extensions
 ENCODE_HINT = ("to ask about a new video, add it to the dataset and run "
                "`kedro run --pipelines=ingest,preprocess,encode,pretrain`")
 
@@ -60,7 +64,8 @@ def check_projector(artifact: dict) -> None:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m nlv_kedro.qa.ask", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video-id", required=True, help="a video id of video_index (any split)")
+    parser.add_argument("--video", "--video-id", dest="video_id", required=True,
+                        help="a video id of video_index (any split), or a video file to encode first")
     parser.add_argument("--question", required=True)
     parser.add_argument("--choices", nargs="+", help="score these answers instead of generating one")
     parser.add_argument("--max-new-tokens", type=int, default=32)
@@ -101,9 +106,36 @@ def _load(args: argparse.Namespace) -> tuple[dict, VideoQAConfig, dict | None]:
         params = VideoQAConfig.model_validate(context.params["video_qa"])
         source = VIDEO_SOURCE[settings_of(artifact)["method"]]
         tensors = None
-        if source and not args.text_only:
+        if source and not args.text_only and is_video_file(args.video_id):
+            tensors = file_tensors(Path(args.video_id), source, args.project_path, dict(context.params))
+        elif source and not args.text_only:
             tensors = video_tensors(context.catalog.load(_STORES[source]), args.video_id, _STORES[source])
     return artifact, params, tensors
+
+
+def is_video_file(value: str) -> bool:
+    """A file path (it exists, or ends in a video extension) rather than the id of an encoded video."""
+    return Path(value).is_file() or Path(value).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def file_tensors(path: Path, source: str, project: Path, params: dict) -> dict[str, np.ndarray]:
+    """A video file -> ingest -> plan -> encode (temporary store) [-> champion top model]: the tensors the
+    projector's method reads, ``{"embeddings": (T, d)}`` for the frozen chunks, else ``{"contextual": (T, d)}``."""
+    from nlv_kedro.embed import DEFAULT_MODEL, _load_model
+    from nlv_kedro.serving import embedding
+
+    try:
+        root, files = embedding.find_videos(path, params.get("ingest", {}).get("extensions", VIDEO_EXTENSIONS))
+        model = _load_model(DEFAULT_MODEL, project) if source == "contextual" else None  # fails before encoding
+        with embedding.temporary_workdir() as workdir:
+            index, store = embedding.encode_files(root, files[:1], params, Path(workdir))
+            if model is not None:
+                return {"contextual": embedding.embed_videos(index, store, model, root)[0].contextual}
+            if not store.ids():
+                raise embedding.EmbedError("the video could not be encoded (see the log for the reason)")
+            return {"embeddings": store.read(store.ids()[0])[0]["embeddings"]}
+    except embedding.EmbedError as error:
+        raise AskError(f"{path}: {error}") from error
 
 
 def _ask(args: argparse.Namespace) -> None:

@@ -49,8 +49,10 @@ def choice_questions(rows: pd.DataFrame, vectors: Mapping[str, np.ndarray] | Non
 
 
 # method -> which store its vectors come from; text_only uses none
-VIDEO_SOURCE: dict[str, str | None] = {"text_only": None, "mean_pool": "chunks", "frozen_chunks": "chunks",
-                                       "nextlevel": "contextual"}
+# (the blind controls start from NextLevel's vectors, see qa/controls.py)
+VIDEO_SOURCE: dict[str, str | None] = {"text_only": None, "text_only_normalized": None, "mean_pool": "chunks",
+                                       "frozen_chunks": "chunks", "nextlevel": "contextual",
+                                       "blind_constant": "contextual", "blind_shuffled": "contextual"}
 
 
 def method_vectors(method: str, chunks: Mapping[str, np.ndarray] | None,
@@ -62,10 +64,10 @@ def method_vectors(method: str, chunks: Mapping[str, np.ndarray] | None,
     """
     if method not in VIDEO_SOURCE:
         raise ValueError(f"unknown video_qa method {method!r}; known: {sorted(VIDEO_SOURCE)}")
-    if method == "text_only":
+    if VIDEO_SOURCE[method] is None:
         return None
-    if method == "nextlevel":
-        assert contextual is not None, "nextlevel needs the contextual embeddings"
+    if VIDEO_SOURCE[method] == "contextual":
+        assert contextual is not None, f"{method} needs the contextual embeddings"
         return np.asarray(contextual["contextual"], dtype=np.float32)
     assert chunks is not None, f"{method} needs the chunk embeddings"
     x = np.asarray(chunks["embeddings"], dtype=np.float32)

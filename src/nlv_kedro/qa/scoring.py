@@ -37,7 +37,6 @@ class Question:
     choices: list[list[int]]
 
 
-@torch.no_grad()
 def score_choices(llm: LoadedLLM, projector: Projector | None, questions: Sequence[Question],
                   reduction: Reduction = "sum", batch_size: int = 32, progress: bool = False,
                   share_prompt: bool = True) -> list[np.ndarray]:
@@ -49,17 +48,26 @@ def score_choices(llm: LoadedLLM, projector: Projector | None, questions: Sequen
     """
     if reduction not in ("sum", "mean"):
         raise ValueError(f"choice score reduction must be 'sum' or 'mean', got {reduction!r}")
+    return choice_scores(llm, projector, questions, batch_size, progress, share_prompt)[reduction]
+
+
+@torch.no_grad()
+def choice_scores(llm: LoadedLLM, projector: Projector | None, questions: Sequence[Question], batch_size: int = 32,
+                  progress: bool = False, share_prompt: bool = True) -> dict[Reduction, list[np.ndarray]]:
+    """Both reductions from one pass: ``{"sum": [per question (choices,)], "mean": [...]}``."""
     if projector is not None:
         projector.eval()
-    scores = [np.zeros(len(q.choices)) for q in questions]
+    scores: dict[Reduction, list[np.ndarray]] = {r: [np.zeros(len(q.choices)) for q in questions]
+                                                 for r in ("sum", "mean")}
     score = _score_shared if share_prompt else _score_rows
     for chunk in tqdm(_batches(questions, batch_size), desc="scoring choices", disable=not progress, leave=False):
         picked, mask = score(llm, projector, [questions[q] for q in chunk])
         total = picked.sum(1)
-        values = (total / mask.sum(1) if reduction == "mean" else total).tolist()
+        values = {"sum": total.tolist(), "mean": (total / mask.sum(1)).tolist()}
         rows = [(q, c) for q in chunk for c in range(len(questions[q].choices))]
-        for (q, c), value in zip(rows, values):
-            scores[q][c] = value
+        for reduction, column in values.items():
+            for (q, c), value in zip(rows, column):
+                scores[reduction][q][c] = value  # type: ignore[index]
     return scores
 
 

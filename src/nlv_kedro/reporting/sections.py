@@ -131,17 +131,36 @@ def qa_section(qa: dict | None) -> Section:
             "**Not run**: `kedro run --pipelines=video_qa` (part of `make run`) writes `qa_metrics.json`."])
     if qa.get("skipped"):
         return Section("video-qa", "Video question answering", [f"**No QA**: skipped, {qa['skipped']}."])
-    accuracy = qa.get("accuracy", {})
-    types = sorted({k for a in accuracy.values() for k in a if k not in ("overall", "n") and not k.startswith("n_")})
-    rows = [[m, fmt(a.get("overall"), 1), *(fmt(a.get(t), 1) for t in types), a.get("n")] for m, a in accuracy.items()]
-    settings = qa.get("settings", {})
-    return Section("video-qa", "Video question answering", [
-        f"Frozen LLM `{settings.get('llm', '?')}`, projector `{settings.get('projector', {}).get('kind', '?')}`; "
-        "multiple choice scored by answer log-likelihood on the test questions (accuracy in %).",
-        Table(["method", "overall", *types, "questions"], rows, "Accuracy by question type"),
-        *[f"Goal `{name}`: {g.get('points')} points (target {g.get('target')}): "
-          f"{'met' if g.get('met') else 'not met'}." for name, g in qa.get("goals", {}).items()],
-    ])
+    accuracy, compared, settings = qa.get("accuracy", {}), qa.get("comparisons", {}), qa.get("settings", {})
+    types = sorted({k for a in accuracy.values() for k in a
+                    if k not in ("overall", "n", "std", "seeds") and not k.startswith("n_")})
+
+    def spread(a: dict, key: str) -> str:  # mean ± std over seeds (a single run shows the mean alone)
+        std = a.get("std", {}).get(key)
+        return fmt(a.get(key), 1) + (f" ± {fmt(std, 1)}" if a.get("seeds", 1) > 1 and std is not None else "")
+
+    def ci(c: dict | None) -> str:
+        return "–" if not c else f"{c['points']:+.1f} [{c['lo']:+.1f}, {c['hi']:+.1f}]"
+
+    rows = [[m, spread(a, "overall"), *(spread(a, t) for t in types), a.get("seeds", 1), a.get("n")]
+            for m, a in accuracy.items()]
+    ci_rows = [[name.removeprefix("nextlevel_minus_"), *(ci(kinds.get(k)) for k in ("overall", *types))]
+               for name, kinds in compared.items()]
+    blocks: list = [
+        f"Frozen LLM `{settings.get('llm', '?')}`, projector `{settings.get('projector', {}).get('kind', '?')}`, "
+        f"seeds {settings.get('seeds', '?')}; multiple choice scored by answer log-likelihood on the test questions "
+        "(accuracy in %, mean ± std over seeds for the trained methods). `blind_*`: the same projector and training "
+        "fed no information about the video (zeros, or another video's vectors); `answer_prior`: the most frequent "
+        "train answer to the same question, no video.",
+        Table(["method", "overall", *types, "seeds", "questions"], rows, "Accuracy by question type"),
+    ]
+    if ci_rows:
+        blocks.append(Table(["nextlevel minus", "overall", *types], ci_rows,
+                            "NextLevel's lead in points, paired bootstrap 95% CI over test questions"))
+    blocks += [f"Goal `{name}`: {g.get('points')} points, CI [{g.get('lo')}, {g.get('hi')}] (target "
+               f"{g.get('target')}, CI above 0): {'met' if g.get('met') else 'not met'}."
+               for name, g in qa.get("goals", {}).items()]
+    return Section("video-qa", "Video question answering", blocks)
 
 
 def tuning_section(tune: dict | None) -> Section:

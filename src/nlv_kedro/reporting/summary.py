@@ -133,11 +133,13 @@ def downstream_summary(metrics: dict) -> dict:
 
 
 def qa_summary(qa: dict | None) -> dict:
+    """Means over seeds; each goal carries its control, points, CI (lo, hi), target and met."""
     if not qa or qa.get("skipped"):  # not run, or run on a dataset without QA pairs
         return {"ran": False, "accuracy": None, "accuracy_by_type": None, "goals": None}
     accuracy = qa.get("accuracy", {})
     return {"ran": True, "accuracy": {m: a.get("overall") for m, a in accuracy.items()},
-            "accuracy_by_type": {m: {k: v for k, v in a.items() if k not in ("overall", "n") and not k.startswith("n_")}
+            "accuracy_by_type": {m: {k: v for k, v in a.items()
+                                     if k not in ("overall", "n", "std", "seeds") and not k.startswith("n_")}
                                  for m, a in accuracy.items()},
             "goals": qa.get("goals", {})}
 

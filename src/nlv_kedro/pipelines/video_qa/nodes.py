@@ -30,22 +30,22 @@ def collect_video_vectors(qa_table: pd.DataFrame, chunk_embeddings: EmbeddingSto
     return collect(qa_table, chunk_embeddings, contextual_embeddings, params)
 
 
-def train_qa_projectors(qa_table: pd.DataFrame, video_vectors: Vectors, params: VideoQAConfig) -> dict[str, dict]:
-    """{method: {"artifact": safetensors dict, "history": epochs}} for each method that has video tokens."""
+def train_qa_projectors(qa_table: pd.DataFrame, video_vectors: Vectors, params: VideoQAConfig) -> dict[str, list[dict]]:
+    """{method: [{"seed", "artifact", "history"}, one per seed]} for each method with video tokens."""
     from nlv_kedro.qa.compare import train_qa_projectors as train
 
     return train(qa_table, video_vectors, params)
 
 
-def evaluate_video_qa(qa_table: pd.DataFrame, video_vectors: Vectors, qa_projectors: dict[str, dict],
+def evaluate_video_qa(qa_table: pd.DataFrame, video_vectors: Vectors, qa_projectors: dict[str, list[dict]],
                       params: VideoQAConfig) -> tuple[dict, dict]:
-    """Test accuracy of every method (overall and per question type) -> (`qa_metrics`, flat MLflow metrics)."""
+    """Accuracy of every method (mean ± std over seeds), NextLevel's paired CIs and the goals -> (`qa_metrics`, flat MLflow metrics)."""
     from nlv_kedro.qa.compare import evaluate_video_qa as evaluate
 
     return evaluate(qa_table, video_vectors, qa_projectors, params)
 
 
-def export_qa_projector(qa_projectors: dict[str, dict]) -> tuple[dict, dict]:
+def export_qa_projector(qa_projectors: dict[str, list[dict]]) -> tuple[dict, dict]:
     """The NextLevel projector (else the first trained one) -> (safetensors dict, JSON config) for the CLI."""
     from nlv_kedro.qa.compare import export_qa_projector as export
 
