@@ -40,7 +40,7 @@ def _project_params(project: Path) -> dict:
     return dict(loader["parameters"])
 
 
-def _load_model(uri: str, project: Path):  # noqa: ANN202 - an mlflow PyFuncModel
+def load_model(uri: str, project: Path):  # noqa: ANN202 - an mlflow PyFuncModel
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -66,7 +66,7 @@ def run(argv: list[str] | None = None) -> int:
         params = _project_params(args.project)
         root, files = embedding.find_videos(args.target, params.get("ingest", {}).get(
             "extensions", [".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"]))
-        model = _load_model(args.model, args.project)  # before encoding: a wrong URI fails in seconds
+        model = load_model(args.model, args.project)  # before encoding: a wrong URI fails in seconds
         with embedding.temporary_workdir() as workdir:
             index, store = embedding.encode_files(root, files, params, Path(workdir))
             vectors = embedding.embed_videos(index, store, model, root)

@@ -121,12 +121,12 @@ def is_video_file(value: str) -> bool:
 def file_tensors(path: Path, source: str, project: Path, params: dict) -> dict[str, np.ndarray]:
     """A video file -> ingest -> plan -> encode (temporary store) [-> champion top model]: the tensors the
     projector's method reads, ``{"embeddings": (T, d)}`` for the frozen chunks, else ``{"contextual": (T, d)}``."""
-    from nlv_kedro.embed import DEFAULT_MODEL, _load_model
+    from nlv_kedro.embed import DEFAULT_MODEL, load_model
     from nlv_kedro.serving import embedding
 
     try:
         root, files = embedding.find_videos(path, params.get("ingest", {}).get("extensions", VIDEO_EXTENSIONS))
-        model = _load_model(DEFAULT_MODEL, project) if source == "contextual" else None  # fails before encoding
+        model = load_model(DEFAULT_MODEL, project) if source == "contextual" else None  # fails before encoding
         with embedding.temporary_workdir() as workdir:
             index, store = embedding.encode_files(root, files[:1], params, Path(workdir))
             if model is not None:
