@@ -105,7 +105,7 @@ def test_a_video_file_is_encoded_then_run_through_the_champion(tmp_path, monkeyp
 
     monkeypatch.setattr(embedding, "encode_files", encode)
     monkeypatch.setattr(embedding, "embed_videos", embed)
-    monkeypatch.setattr(embed_cli, "_load_model", lambda uri, project: f"model {uri}")
+    monkeypatch.setattr(embed_cli, "load_model", lambda uri, project: f"model {uri}")
     tensors = ask.file_tensors(video, source, tmp_path, {})
     assert calls[0] == ("encode", [video.resolve()])
     if source == "chunks":
