@@ -36,7 +36,7 @@ run: demo-data
 	$(VENV)/bin/kedro run
 
 # The research setting (conf/study): the larger demo benchmark, every seed and control. It regenerates data/
-# (the default run's results there are replaced) and takes up to an hour on 2 CPU cores.
+# (the default run's results there are replaced) and takes more than an hour on 2 CPU cores.
 study: venv
 	find data -type f ! -name .gitkeep -delete
 	$(VENV)/bin/kedro run --pipelines=demo_data --env=study
