@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.evaluation.probe import fit_probe
+from nlv_kedro.evaluation.probe import full_probe
 from nlv_kedro.evaluation.stats import paired_bootstrap, seed_spread
 from nlv_kedro.studies.params import SeedStudyParams
 from nlv_kedro.studies.pretraining import short_pretraining, untrained_model
@@ -60,11 +60,11 @@ def class_subsets(table: pd.DataFrame, class_groups: Mapping[str, Sequence[str]]
 
 
 def probe_correct(x: np.ndarray, table: pd.DataFrame, c_grid: Sequence[float]) -> np.ndarray:
-    """Linear probe fitted on train (C chosen on val) -> 0/1 correctness of each test video."""
+    """The downstream full probe (fitted on train, C chosen on val) -> 0/1 correctness of each test video."""
     split, y = table["split"].to_numpy(), table["label"].to_numpy()
     tr, va, te = (split == s for s in SPLITS)
-    model, _ = fit_probe(x[tr], y[tr], x[va], y[va], c_grid)
-    return (model.predict(x[te]) == y[te]).astype(np.int8)
+    metrics, _ = full_probe(x[tr], y[tr], x[va], y[va], x[te], y[te], c_grid=c_grid)
+    return np.asarray(metrics["correct"], dtype=np.int8)
 
 
 def _seed_vectors(artifact: TopModelArtifact, untrained: TopModelArtifact, sequences: Sequences,
