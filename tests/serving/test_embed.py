@@ -41,7 +41,8 @@ def test_embeds_a_folder_of_videos_with_the_champion(tmp_path: Path, registry: s
     with safe_open(str(out), "np") as f:
         assert set(f.keys()) == {"sub__clip/contextual", "sub__clip/pooled", "sub__clip/times"}
         contextual, pooled = f.get_tensor("sub__clip/contextual"), f.get_tensor("sub__clip/pooled")
-        assert contextual.shape[1] == 16 and pooled.shape == (32,) and len(f.get_tensor("sub__clip/times")) == len(contextual)
+        assert contextual.shape[1] == 16 and pooled.shape == (16 * 4,)  # 4 temporal segments
+        assert len(f.get_tensor("sub__clip/times")) == len(contextual)
         assert json.loads(f.metadata()["videos"])["sub__clip"].endswith("clip.mp4")
         assert f.metadata()["model_uri"] == "models:/nextlevel-video@champion"
 

@@ -37,7 +37,7 @@ def test_registered_version_has_signature_example_and_description(tmp_path: Path
     assert client.get_registered_model("nlv-card").description
     info = mlflow.models.get_model_info("models:/nlv-card@champion")
     outputs = {spec.name: spec.shape for spec in info.signature.outputs.inputs}
-    assert outputs == {"contextual": (-1, -1, 16), "pooled": (-1, 32)}
+    assert outputs == {"contextual": (-1, -1, 16), "pooled": (-1, 16 * 4)}  # 4 temporal segments
     assert info.saved_input_example_info is not None
     model = mlflow.pyfunc.load_model("models:/nlv-card@champion")
     example = mlflow.models.Model.load(info.model_uri).load_input_example(info.model_uri)

@@ -29,7 +29,7 @@ class NextLevelConfig(Strict):
     # "mean" over real chunks, "cls" (learned token prepended), "max" over real chunks, "temporal": the mean of
     # each of `pool_segments` consecutive parts, concatenated (keeps coarse order; plain mean is order-blind)
     pooling: Literal["mean", "cls", "max", "temporal"] = "temporal"
-    pool_segments: int = Field(2, ge=1)
+    pool_segments: int = Field(4, ge=1)
     # "neighbours": predictions = head(c_i) + a learned mix of the nearest visible input chunk before and
     # after i (starting as their linear interpolation). The width-d_model bottleneck cannot carry a
     # 1280-d chunk vector through, so without it the model predicts blurry means and loses to copying.
