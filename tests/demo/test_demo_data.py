@@ -78,7 +78,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 def test_pipeline_writes_every_video_and_table(generated: dict) -> None:
     manifest, root = generated["manifest"], generated["root"]
     assert tuple(manifest.columns) == MANIFEST_COLUMNS
-    assert len(manifest) == 3 * len(CLASSES) and manifest["video_id"].is_unique
+    assert len(manifest) == 3 * len(CLASSES) + 6 and manifest["video_id"].is_unique  # 6: the unlabeled pool
     for rel in manifest["path"]:
         assert (root / rel).is_file(), rel
     assert sorted(p.name for p in (root / "videos").iterdir()) == sorted(manifest["path"].str[len("videos/") :])
@@ -123,19 +123,23 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
 
 def test_classes_and_order_pairs_recorded(generated: dict) -> None:
     doc, manifest = generated["classes"], generated["manifest"]
-    assert len(doc["classes"]) >= 8 and set(manifest["label"]) == set(doc["classes"])
+    labelled = manifest[manifest["split"] != "unlabeled"]
+    assert len(doc["classes"]) >= 8 and set(labelled["label"]) == set(doc["classes"])
     assert len(doc["order_pairs"]) >= 3
     for a, b in doc["order_pairs"]:
         assert doc["classes"][a]["order_dependent"] and doc["classes"][b]["order_dependent"]
     assert sorted(doc["structure_groups"]) == ["arrow_of_time", "insert_count", "insert_order", "parts_order"]
     for group, names in doc["structure_groups"].items():
         assert all(doc["classes"][n]["order_dependent"] and doc["classes"][n]["group"] == group for n in names)
-    flags = manifest.groupby("label")["order_dependent"].first()
+    flags = labelled.groupby("label")["order_dependent"].first()
     assert all(flags[name] == info["order_dependent"] for name, info in doc["classes"].items())
 
 
 def test_splits_are_stratified(generated: dict) -> None:
-    table = pd.crosstab(generated["manifest"]["label"], generated["manifest"]["split"])
+    manifest = generated["manifest"]
+    labelled = manifest[manifest["split"] != "unlabeled"]
+    assert labelled["label"].notna().all() and manifest.loc[manifest["split"] == "unlabeled", "label"].isna().all()
+    table = pd.crosstab(labelled["label"], labelled["split"])
     assert set(table.columns) == {"train", "val", "test"}
     assert (table > 0).all().all()
     assert split_counts(24, (0.6, 0.2, 0.2)) == (14, 5, 5)
@@ -197,3 +201,15 @@ def test_shipped_config_is_valid() -> None:
     catalog = DataCatalog.from_config(yaml.safe_load((CONF / "catalog_demo_data.yml").read_text()))
     assert {"demo_videos", "demo_manifest", "demo_qa", "demo_classes"} <= set(catalog.keys())
     assert set(create_pipeline().outputs()) == {"demo_videos", "demo_manifest", "demo_qa", "demo_classes"}
+
+
+def test_unlabeled_pool_hides_the_class_and_leaves_the_labelled_videos_alone(generated: dict) -> None:
+    manifest, qa, doc = generated["manifest"], generated["qa"], generated["classes"]
+    pool = manifest[manifest["split"] == "unlabeled"].fillna("")
+    assert len(pool) == 6 == doc["unlabeled_videos"] and pool["video_id"].str.fullmatch(r"unlabeled_\d{4}").all()
+    assert (pool["label"] == "").all() and (pool["caption"] == "").all()
+    assert not set(qa["video_id"]) & set(pool["video_id"])
+    plans = generated["plans"]
+    assert len({plans[v].label for v in pool["video_id"]}) == 6  # the classes in turn
+    without = manifest_table(plan_demo_videos(DemoDataConfig(size="tiny", seed=7, unlabeled_videos=0)))
+    assert without.to_csv() == manifest[manifest["split"] != "unlabeled"].to_csv()

@@ -39,7 +39,7 @@ def corpus(tmp_path):
                          "split": (["train"] * 10 + ["val"] * 4 + ["test"] * 6)[i]})
             captions.append(f"{label.replace('_', ' ')} number {i}")
     index = pd.DataFrame(rows)
-    model, _ = pretrain_top_model(index, chunks, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
+    model, _ = pretrain_top_model(index, None, chunks, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
     contextual = EmbeddingStore(tmp_path / "ctx")
     for vid, (tensors, meta) in export_contextual_embeddings(model, index, chunks).items():
         contextual.write(vid, tensors, meta)

@@ -40,8 +40,10 @@ def test_default_run_on_tiny_demo_data(project: Path) -> None:
         "downstream.probe.seeds=[0]", "video_qa.llm.name=tinycoder", "video_qa.training.max_epochs=1",
     ]))
     index = pd.read_csv(project / "data/02_intermediate/video_index.csv")
+    pool = pd.read_csv(project / "data/02_intermediate/unlabeled_index.csv")
     manifest = pd.read_csv(project / "data/01_raw/demo/manifest.csv")
-    assert sorted(index["video_id"]) == sorted(manifest["video_id"])
+    assert sorted(index["video_id"]) == sorted(manifest.loc[manifest["split"] != "unlabeled", "video_id"])
+    assert sorted(pool["video_id"]) == sorted(manifest.loc[manifest["split"] == "unlabeled", "video_id"])
     assert (index["decoder"] == "decord").all() and (index["codec"] == "h264").all()
     assert index["fps"].nunique() > 1 and index["duration_s"].nunique() > 1
     summary = json.loads((project / "data/08_reporting/ingest_summary.json").read_text())
@@ -51,12 +53,13 @@ def test_default_run_on_tiny_demo_data(project: Path) -> None:
     plan_stats = json.loads((project / "data/08_reporting/chunk_plan_stats.json").read_text())
     assert plan_stats["failures"] == [] and 0 < plan_stats["overall"]["kept_ratio"] < 1
     stored = sorted(p.stem for p in (project / "data/04_feature/chunk_embeddings").glob("*.safetensors"))
-    assert stored == sorted(index["video_id"])
+    assert stored == sorted([*index["video_id"], *pool["video_id"]])
     report = json.loads((project / "data/08_reporting/encode_report.json").read_text())
-    assert report["videos_encoded"] == len(index) and report["dim"] == 1280
+    assert report["videos_encoded"] == len(index) + len(pool) and report["dim"] == 1280
     assert (project / "data/04_feature/text_embeddings.safetensors").is_file()
     history = json.loads((project / "data/08_reporting/pretrain_history.json").read_text())
     assert len(history["epochs"]) == 2 and np.isfinite(history["final"]["val/cos_pred"])
+    assert history["unlabeled_videos"] == len(pool) == 6
     assert (project / "data/06_models/top_model/model.safetensors").is_file()
     registration = json.loads((project / "data/08_reporting/top_model_registration.json").read_text())
     assert registration["version"] == "1" and registration["champion_moved"] is True

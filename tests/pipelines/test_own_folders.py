@@ -41,13 +41,14 @@ def _ingest_outputs(root: Path, **overrides):
 
 
 def _preprocess(index: pd.DataFrame, root: Path) -> tuple[dict, dict]:
-    catalog = run_slice(preprocess_pipeline(), {"video_index": index, "params:ingest.root": str(root),
+    catalog = run_slice(preprocess_pipeline(), {"video_index": index, "unlabeled_index": pd.DataFrame(columns=["video_id"]),
+                                                "params:ingest.root": str(root),
                                                 "params:preprocess": PLAN})
     return catalog["chunk_plan"].load(), catalog["chunk_plan_stats"].load()
 
 
 def _encode(index: pd.DataFrame, plan: dict, root: Path, store: EmbeddingStore) -> dict:
-    inputs = {"video_index": index, "chunk_plan": plan, "params:ingest.root": str(root), "chunk_embeddings": store,
+    inputs = {"video_index": index, "unlabeled_index": pd.DataFrame(columns=["video_id"]), "chunk_plan": plan, "params:ingest.root": str(root), "chunk_embeddings": store,
               "params:encode": ENCODE}
     return run_slice(encode_pipeline().only_nodes(SHARDED_NODE), inputs)["encode_report"].load()
 

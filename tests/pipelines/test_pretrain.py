@@ -43,7 +43,7 @@ def corpus(tmp_path: Path) -> tuple[pd.DataFrame, EmbeddingStore]:
 
 def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    artifact, history = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path))
+    artifact, history = pretrain_top_model(index, None, store, {}, tiny_pretrain_params(tmp_path))
     final = history["final"]
     for key in ("val/loss", "val/cos_pred", "val/cos_mean_baseline", "val/cos_copy_neighbour", "val/pred_std",
                 "val/effective_rank", "train/loss", "val/cos_interpolate_shrunk",
@@ -58,16 +58,16 @@ def test_pretrain_logs_diagnostics_and_returns_weights(corpus, tmp_path: Path) -
 
 def test_resume_continues_from_last_checkpoint(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
+    pretrain_top_model(index, None, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
     resumed = tiny_pretrain_params(tmp_path, max_epochs=3, resume=True)
-    _, history = pretrain_top_model(index, store, {}, resumed)
+    _, history = pretrain_top_model(index, None, store, {}, resumed)
     assert history["resumed_from"].endswith("last.ckpt")
     assert [e["epoch"] for e in history["epochs"]] == [0, 1, 2]  # the first run's epoch is kept
 
 
 def test_contextual_export_covers_every_split(corpus, tmp_path: Path) -> None:
     index, store = corpus
-    artifact, _ = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
+    artifact, _ = pretrain_top_model(index, None, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
     artifact.save(tmp_path / "model")
     reloaded = TopModelArtifact.load(tmp_path / "model")
     out = export_contextual_embeddings(reloaded, index, store)
@@ -81,7 +81,7 @@ def test_contextual_export_covers_every_split(corpus, tmp_path: Path) -> None:
 def test_missing_embeddings_name_the_upstream_pipeline(tmp_path: Path) -> None:
     index = pd.DataFrame({"video_id": ["a"], "split": ["train"]})
     with pytest.raises(FileNotFoundError, match="pipelines=encode"):
-        pretrain_top_model(index, EmbeddingStore(tmp_path / "empty"), {}, tiny_pretrain_params(tmp_path))
+        pretrain_top_model(index, None, EmbeddingStore(tmp_path / "empty"), {}, tiny_pretrain_params(tmp_path))
 
 
 def test_bad_pretrain_params_name_the_key() -> None:
@@ -106,7 +106,7 @@ def test_registry_champion_moves_only_on_improvement_and_loads_in_fresh_process(
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     index, store = corpus
-    artifact, history = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
+    artifact, history = pretrain_top_model(index, None, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
     first = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.5)
     worse = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.3)
     better = log_and_register(artifact, "nlv-test", "val/cos_pred", 0.7)
@@ -145,12 +145,23 @@ def test_tuned_best_params_round_trip_into_pretraining(corpus, tmp_path: Path) -
     assert best == {"model": {"d_model": 16}, "objective": {"masking": "iid"}, "optim": {"lr": 0.004}}
 
     params = tiny_pretrain_params(tmp_path, top={"use_best_params": True}, max_epochs=1)
-    artifact, history = pretrain_top_model(index, store, {}, params, best)
+    artifact, history = pretrain_top_model(index, None, store, {}, params, best)
     assert artifact.config.d_model == 16 and history["best_params"] == best
-    _, plain = pretrain_top_model(index, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1), best)
+    _, plain = pretrain_top_model(index, None, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1), best)
     assert plain["best_params"] is None  # use_best_params is off: the file is ignored
 
     with pytest.raises(FileNotFoundError, match="pipelines=tune"):
-        pretrain_top_model(index, store, {}, params, None)
+        pretrain_top_model(index, None, store, {}, params, None)
     with pytest.raises(ValueError, match=r"(?s)do not fit the pretrain params.*objective\.mask_ratio"):
-        pretrain_top_model(index, store, {}, params, {"objective": {"mask_ratio": 1.5}})
+        pretrain_top_model(index, None, store, {}, params, {"objective": {"mask_ratio": 1.5}})
+
+
+def test_pretraining_reads_the_unlabeled_pool_unless_told_not_to(corpus, tmp_path: Path) -> None:
+    index, store = corpus
+    pool = pd.DataFrame({"video_id": ["v3", "v7", "not_encoded"], "split": "unlabeled"})
+    labelled = index[~index["video_id"].isin(pool["video_id"])]
+    _, history = pretrain_top_model(labelled, pool, store, {}, tiny_pretrain_params(tmp_path, max_epochs=1))
+    assert history["train_videos"] == 6 + 2 and history["unlabeled_videos"] == 2 and history["val_videos"] == 3
+    off = tiny_pretrain_params(tmp_path, max_epochs=1).model_copy(update={"use_unlabeled": False})
+    _, history = pretrain_top_model(labelled, pool, store, {}, off)
+    assert history["train_videos"] == 6 and history["unlabeled_videos"] == 0

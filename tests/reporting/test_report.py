@@ -167,7 +167,7 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
     json.dumps(summary, allow_nan=False)  # strict JSON
     assert set(summary) == {"schema_version", "generated_at", "data", "pretraining", "downstream", "video_qa", "tuning",
                             "ablations", "seeds", "compute"}
-    assert summary["schema_version"] == 3
+    assert summary["schema_version"] == 4
     assert set(summary["data"]) == {"n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits",
                                     "duration_s_mean", "frames_total", "frames_kept", "frames_kept_pct",
                                     "chunks_per_video_mean", "frame_encoder"}
@@ -177,7 +177,7 @@ def test_summary_schema_is_stable(report: DataCatalog) -> None:
                                            "val_cos_pred_standardized", "val_cos_interpolate_standardized",
                                            "val_gain_over_shrunk_interpolation", "val_cos_gain_over_best_baseline",
                                            "beats_baselines", "val_pred_std", "val_effective_rank",
-                                           "collapse_suspected", "seconds"}
+                                           "collapse_suspected", "seconds", "train_videos", "unlabeled_videos"}
     assert set(summary["downstream"]) == {"methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other",
                                           "few_shot_top1", "finetune_head_top1", "clustering_nmi", "retrieval_t2v_r1",
                                           "retrieval_t2v_median_rank", "best_probe_method", "probe_top1_subsets",

@@ -45,4 +45,4 @@ def test_registered_version_has_signature_example_and_description(tmp_path: Path
     ragged = model.predict({"embeddings": [x, x[:3]]})
     padded = model.predict({"embeddings": np.stack([x, x]), "lengths": np.array([5, 3])})
     np.testing.assert_allclose(ragged["pooled"], padded["pooled"], atol=1e-5)
-    assert model.predict(example)["pooled"].shape == (1, 32)
+    assert model.predict(example)["pooled"].shape == (1, 16 * 4)

@@ -40,7 +40,7 @@ def test_untrained_control_differs_from_the_trained_model_and_is_deterministic_p
     trained = pooled_vectors(artifact, sequences)
     first, again = control_vectors(sequences, artifact, seed=0), control_vectors(sequences, artifact, seed=0)
     other = control_vectors(sequences, artifact, seed=3)
-    assert first["nextlevel_untrained"].shape == trained.shape == (5, 32)  # same pooling: 2 segments x 16
+    assert first["nextlevel_untrained"].shape == trained.shape == (5, 64)  # same pooling: 4 segments x 16
     assert not np.allclose(first["nextlevel_untrained"], trained)
     np.testing.assert_array_equal(first["nextlevel_untrained"], again["nextlevel_untrained"])
     np.testing.assert_array_equal(first["nextlevel_shuffled"], again["nextlevel_shuffled"])

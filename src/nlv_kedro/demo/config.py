@@ -8,13 +8,14 @@ from pydantic import Field, model_validator
 
 from nlv_kedro.config import Strict
 
-# (videos per class, duration range in seconds): tiny is for tests, default for `make run` (<= 10 min in all on
-# 2 cores), study for `kedro run --env=study` (>= 100 test videos, so one video is <= 1 point of top-1).
-# Structure videos run longer than the range's minimum where their inserts need it.
-SIZE_PRESETS: dict[str, tuple[int, tuple[float, float]]] = {
-    "tiny": (3, (2.0, 6.0)),
-    "default": (8, (4.0, 14.0)),
-    "study": (28, (4.0, 24.0)),
+# (labelled videos per class, duration range in seconds, unlabeled videos in all): tiny is for tests, default
+# for `make run` (<= 10 min in all on 2 cores), study for `kedro run --env=study` (>= 100 test videos, so one
+# video is <= 1 point of top-1, and an unlabeled pool as large as the labelled train split, which pretraining
+# reads too). Structure videos run longer than the range's minimum where their inserts need it.
+SIZE_PRESETS: dict[str, tuple[int, tuple[float, float], int]] = {
+    "tiny": (3, (2.0, 6.0), 6),
+    "default": (8, (4.0, 14.0), 57),
+    "study": (28, (4.0, 24.0), 304),
 }
 
 
@@ -28,6 +29,7 @@ class DemoDataConfig(Strict):
     fps_choices: tuple[float, ...] = Field((10.0, 12.0, 15.0, 20.0, 24.0, 25.0, 29.97), min_length=1)
     videos_per_class: int | None = Field(None, ge=3, description="overrides the size preset")
     duration_s: tuple[float, float] | None = Field(None, description="(min, max) seconds; overrides the preset")
+    unlabeled_videos: int | None = Field(None, ge=0, description="pretraining pool size; overrides the preset")
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)  # train, val, test
 
     @model_validator(mode="after")
@@ -47,3 +49,7 @@ class DemoDataConfig(Strict):
     @property
     def resolved_duration_s(self) -> tuple[float, float]:
         return self.duration_s or SIZE_PRESETS[self.size][1]
+
+    @property
+    def resolved_unlabeled_videos(self) -> int:
+        return SIZE_PRESETS[self.size][2] if self.unlabeled_videos is None else self.unlabeled_videos

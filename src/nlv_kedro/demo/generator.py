@@ -18,15 +18,16 @@ import pandas as pd
 
 from nlv_kedro.demo.balance import QARow, balance_qa
 from nlv_kedro.demo.plan import Canvas, VideoPlan
-from nlv_kedro.demo.recipes import CLASSES, ORDER_DEPENDENT
+from nlv_kedro.demo.recipes import CLASSES, ORDER_DEPENDENT, ClassRecipe
 from nlv_kedro.video.writer import encode_mp4
 
 logger = logging.getLogger(__name__)
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+UNLABELED = "unlabeled"  # the split of the pretraining pool: no label, caption or QA in the tables
 MANIFEST_COLUMNS: tuple[str, ...] = ("video_id", "path", "label", "split", "caption", "order_dependent")
 QA_COLUMNS: tuple[str, ...] = ("video_id", "question", "choices", "answer", "type")
-_VIDEO_STREAM, _SPLIT_STREAM = 1, 2
+_VIDEO_STREAM, _SPLIT_STREAM, _POOL_STREAM = 1, 2, 3
 
 
 def _rng(seed: int, label: str, *stream: int) -> np.random.Generator:
@@ -59,19 +60,37 @@ def plan_videos(
     fps_choices: Sequence[float],
     duration_s: tuple[float, float],
     split_fractions: Sequence[float],
+    unlabeled_videos: int = 0,
 ) -> list[VideoPlan]:
-    """All videos, class by class. Cheap: no pixels are made here."""
+    """All videos, class by class, then the unlabeled pool. Cheap: no pixels are made here."""
     plans = []
     for cls in CLASSES:
         key = cls.group or cls.name
         splits = assign_splits(seed, key, videos_per_class, split_fractions)
         for k, split in enumerate(splits):
             rng = _rng(seed, key, _VIDEO_STREAM, k)
-            fps = float(fps_choices[int(rng.integers(len(fps_choices)))])
-            sketch = cls.recipe(rng, Canvas(width, height, fps, duration_s))
-            plans.append(VideoPlan(f"{cls.name}_{k:03d}", cls.name, split, fps, width, height, sketch))
-    logger.info("planned %d demo videos in %d classes", len(plans), len(CLASSES))
-    return plans
+            plans.append(_plan(cls, rng, f"{cls.name}_{k:03d}", split, width, height, fps_choices, duration_s))
+    pool = plan_pool(seed, unlabeled_videos, width, height, fps_choices, duration_s)
+    logger.info("planned %d demo videos in %d classes and %d unlabeled", len(plans), len(CLASSES), len(pool))
+    return plans + pool
+
+
+def plan_pool(seed: int, n_videos: int, width: int, height: int, fps_choices: Sequence[float],
+              duration_s: tuple[float, float]) -> list[VideoPlan]:
+    """The unlabeled pretraining pool: ``n_videos`` more videos, the classes taken in turn, from their own random
+    stream (so the labelled videos stay the same), numbered in a shuffled order so no id or path names the class."""
+    drafts = [(cls, _rng(seed, cls.group or cls.name, _POOL_STREAM, i // len(CLASSES)))
+              for i, cls in ((i, CLASSES[i % len(CLASSES)]) for i in range(n_videos))]
+    order = np.random.default_rng([seed, _POOL_STREAM]).permutation(n_videos)
+    return [_plan(drafts[j][0], drafts[j][1], f"unlabeled_{i:04d}", UNLABELED, width, height, fps_choices, duration_s)
+            for i, j in enumerate(order)]
+
+
+def _plan(cls: ClassRecipe, rng: np.random.Generator, video_id: str, split: str, width: int, height: int,
+          fps_choices: Sequence[float], duration_s: tuple[float, float]) -> VideoPlan:
+    fps = float(fps_choices[int(rng.integers(len(fps_choices)))])
+    sketch = cls.recipe(rng, Canvas(width, height, fps, duration_s))
+    return VideoPlan(video_id, cls.name, split, fps, width, height, sketch)
 
 
 def encode_video(plan: VideoPlan) -> bytes:
@@ -116,6 +135,7 @@ def manifest_table(plans: Sequence[VideoPlan]) -> pd.DataFrame:
     """One row per video; `path` is relative to the demo folder, where `videos/` is written."""
     rows = [
         (p.video_id, f"videos/{p.video_id}.mp4", p.label, p.split, p.sketch.caption, p.label in ORDER_DEPENDENT)
+        if p.split != UNLABELED else (p.video_id, f"videos/{p.video_id}.mp4", "", UNLABELED, "", "")
         for p in plans
     ]
     return pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
@@ -124,7 +144,8 @@ def manifest_table(plans: Sequence[VideoPlan]) -> pd.DataFrame:
 def qa_table(plans: Sequence[VideoPlan]) -> pd.DataFrame:
     """The QA rows of every plan, balanced over the set (see `balance.balance_qa`): not every video keeps one."""
     rows = [
-        QARow(p.video_id, qa.question, qa.choices, qa.answer, qa.type, p.split) for p in plans for qa in p.sketch.qa
+        QARow(p.video_id, qa.question, qa.choices, qa.answer, qa.type, p.split)
+        for p in plans if p.split != UNLABELED for qa in p.sketch.qa
     ]
     kept = [(r.video_id, r.question, list(r.choices), r.answer, r.type) for r in balance_qa(rows)]
     return pd.DataFrame(kept, columns=list(QA_COLUMNS))

@@ -23,7 +23,10 @@ class IngestConfig(Strict):
     )
     extensions: list[str] = [".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"]
     require_labels: bool | None = Field(default=None, description="null: required unless the format has no labels")
-    allowed_splits: list[str] = ["train", "val", "test"]
+    allowed_splits: list[str] = ["train", "val", "test", "unlabeled"]
+    # videos in these splits need no label: they go to `unlabeled_index` (pretraining's extra pool), not to
+    # `video_index`, so no evaluation ever sees them
+    unlabeled_splits: list[str] = ["unlabeled"]
     missing_split_fractions: dict[str, float] = {"train": 0.6, "val": 0.2, "test": 0.2}
     min_duration_s: float = Field(default=0.5, ge=0)
     max_duration_s: float | None = Field(default=None, gt=0)
@@ -55,6 +58,13 @@ class IngestConfig(Strict):
             raise ValueError("ingest.max_duration_s must be >= ingest.min_duration_s")
         if self.max_fps < self.min_fps:
             raise ValueError("ingest.max_fps must be >= ingest.min_fps")
+        outside = set(self.unlabeled_splits) - set(self.allowed_splits)
+        if outside:
+            raise ValueError(f"ingest.unlabeled_splits names splits {sorted(outside)} that are not in "
+                             f"ingest.allowed_splits {self.allowed_splits}")
+        if not set(self.allowed_splits) - set(self.unlabeled_splits):
+            raise ValueError("ingest.allowed_splits must hold a labelled split (e.g. train) besides "
+                             f"ingest.unlabeled_splits {self.unlabeled_splits}")
         unknown = set(self.missing_split_fractions) - set(self.allowed_splits)
         if unknown:
             raise ValueError(f"ingest.missing_split_fractions names splits {sorted(unknown)} "
@@ -74,5 +84,6 @@ class IngestConfig(Strict):
             min_fps=self.min_fps,
             max_fps=self.max_fps,
             allowed_splits=tuple(self.allowed_splits),
+            unlabeled_splits=tuple(self.unlabeled_splits),
             require_labels=has_labels(self.source) if self.require_labels is None else self.require_labels,
         )

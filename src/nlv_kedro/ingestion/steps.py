@@ -102,12 +102,13 @@ def gather_quarantine(
 
 def accept_index(
     accepted: pd.DataFrame, quarantine: pd.DataFrame, summary: dict, params: IngestConfig
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Publish `video_index`, `quarantine` and the summary together, or nothing.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Publish `video_index`, `unlabeled_index`, `quarantine` and the summary together, or nothing.
 
     Fails with a clear message when too little valid input remains; then no output is written, so an old
-    `video_index` never sits next to a quarantine table from another run. The index records the root it
-    was read from (``ingest_root``), which preprocess and encode check against ``ingest.root``.
+    `video_index` never sits next to a quarantine table from another run. The indexes record the root they
+    were read from (``ingest_root``), which preprocess and encode check against ``ingest.root``. Videos in
+    ``ingest.unlabeled_splits`` form `unlabeled_index` (pretraining's extra pool, never evaluated).
     """
     total, rejected = summary["total_inputs"], summary["rejected"]
     reasons = "; ".join(f"{n}x {r}" for r, n in list(summary.get("rejected_by_reason", {}).items())[:3])
@@ -123,7 +124,21 @@ def accept_index(
         )
     index = typed_index(accepted)
     index["ingest_root"] = params.root
-    return index, quarantine, {**summary, "root": params.root}
+    pool = index["split"].astype(str).isin(params.unlabeled_splits)
+    if not (~pool).any():
+        raise IngestError(f"every accepted video is in ingest.unlabeled_splits {params.unlabeled_splits}: "
+                          "pretraining and evaluation need labelled train/val/test videos too")
+    labelled, unlabeled = index[~pool].reset_index(drop=True), index[pool].reset_index(drop=True)
+    if len(unlabeled):
+        logger.info("Ingest: %d unlabeled videos form the pretraining pool", len(unlabeled))
+    return labelled, unlabeled, quarantine, {**summary, "root": params.root, "unlabeled": len(unlabeled)}
+
+
+def videos_to_encode(video_index: pd.DataFrame, unlabeled_index: pd.DataFrame | None) -> pd.DataFrame:
+    """The labelled and the unlabeled videos in one table: what preprocess plans and encode embeds."""
+    if unlabeled_index is None or unlabeled_index.empty:
+        return video_index
+    return pd.concat([video_index, unlabeled_index], ignore_index=True)
 
 
 def typed_index(accepted: pd.DataFrame) -> pd.DataFrame:

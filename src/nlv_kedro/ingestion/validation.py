@@ -26,6 +26,7 @@ class ValidationRules:
     max_fps: float
     allowed_splits: tuple[str, ...]
     require_labels: bool
+    unlabeled_splits: tuple[str, ...] = ()  # rows in these splits need no label
 
 
 def build_expectations(rules: ValidationRules) -> list[tuple[Any, str]]:
@@ -59,7 +60,11 @@ def build_expectations(rules: ValidationRules) -> list[tuple[Any, str]]:
             f"split not one of {list(rules.allowed_splits)}",
         ),
     ]
-    if rules.require_labels:
+    if rules.require_labels and rules.unlabeled_splits:
+        items.append((e.ExpectColumnValuesToNotBeNull(
+            column="label", row_condition=f"split not in {list(rules.unlabeled_splits)}", condition_parser="pandas"),
+            f"label missing (labels are required outside the unlabeled splits {list(rules.unlabeled_splits)})"))
+    elif rules.require_labels:
         items.append((e.ExpectColumnValuesToNotBeNull(column="label"), "label missing (labels are required)"))
     return items
 

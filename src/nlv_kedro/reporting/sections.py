@@ -67,7 +67,9 @@ def pretraining_section(history: dict, summary: dict, downstream: dict) -> Secti
     finetune = [[label(m), *(pct(t["finetune"].get(k)) for k in keys), t["finetune"].get("epochs")]
                 for m, t in downstream.items() if "finetune" in t]
     return Section("rq3-pretraining", "RQ3: Pretraining and fine-tuning", [
-        f"{summary['epochs']} epochs, {fmt(summary['trainable_params'])} trainable parameters, "
+        f"{summary['epochs']} epochs on {fmt(summary.get('train_videos'), 0)} videos "
+        f"({fmt(summary.get('unlabeled_videos'), 0)} of them from the unlabeled pool), "
+        f"{fmt(summary['trainable_params'])} trainable parameters, "
         f"{fmt(summary['seconds'], 0)} s. On the val split the masked-prediction cosine {verdict} "
         f"(gain {fmt(summary['val_cos_gain_over_best_baseline'])}); {collapse}: per-dimension prediction std "
         f"{fmt(summary['val_pred_std'])}, effective rank of the contextual vectors "

@@ -47,8 +47,8 @@ import pandas as pd
 from nlv_kedro.evaluation.comparisons import method_results
 from nlv_kedro.reporting.downstream_tables import headline_comparisons
 
-SCHEMA_VERSION = 3  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals; 3: seeds, pretraining shrunk
-# interpolation, downstream comparisons with CIs
+SCHEMA_VERSION = 4  # 2: pretraining.val_cos_interpolate_neighbours, video_qa.goals; 3: seeds, pretraining shrunk
+# interpolation, downstream comparisons with CIs; 4: pretraining.train_videos / unlabeled_videos
 SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "data": ("n_videos", "n_quarantined", "n_classes", "n_order_dependent_classes", "splits", "duration_s_mean",
              "frames_total", "frames_kept", "frames_kept_pct", "chunks_per_video_mean", "frame_encoder"),
@@ -56,7 +56,7 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
                     "val_cos_interpolate_neighbours", "val_cos_interpolate_shrunk", "val_interpolate_shrink_factor",
                     "val_cos_pred_standardized", "val_cos_interpolate_standardized", "val_gain_over_shrunk_interpolation",
                     "val_cos_gain_over_best_baseline", "beats_baselines", "val_pred_std", "val_effective_rank",
-                    "collapse_suspected", "seconds"),
+                    "collapse_suspected", "seconds", "train_videos", "unlabeled_videos"),
     "downstream": ("methods", "probe_top1", "probe_top1_order_dependent", "probe_top1_other", "few_shot_top1",
                    "finetune_head_top1", "clustering_nmi", "retrieval_t2v_r1", "retrieval_t2v_median_rank",
                    "best_probe_method", "probe_top1_subsets", "best_baseline_method", "comparisons",
@@ -106,7 +106,8 @@ def pretraining_summary(history: dict, min_pred_std: float, min_effective_rank: 
             "val_gain_over_shrunk_interpolation": ci,
             "val_cos_gain_over_best_baseline": gain, "beats_baselines": beats,
             "val_pred_std": std, "val_effective_rank": rank, "collapse_suspected": collapse,
-            "seconds": history.get("seconds")}
+            "seconds": history.get("seconds"), "train_videos": history.get("train_videos"),
+            "unlabeled_videos": history.get("unlabeled_videos")}
 
 
 def downstream_summary(metrics: dict) -> dict:

@@ -80,7 +80,7 @@ def encode_files(root: Path, files: list[Path], params: Mapping[str, Any], workd
     accepted, validate_rejects, _, _ = validate_videos(probed, ingest)
     quarantine, summary = gather_quarantine(discover_rejects, probe_rejects, validate_rejects, accepted)
     try:
-        index, _, _ = accept_index(accepted, quarantine, summary, ingest)
+        index, _, _, _ = accept_index(accepted, quarantine, summary, ingest)
     except RuntimeError as exc:
         raise EmbedError(f"no usable video among {len(files)} file(s) in {root}: {exc}") from exc
     plan, _ = plan_videos(index, root, PlanConfig.model_validate(params.get("preprocess", {})))

@@ -30,7 +30,7 @@ from nlv_kedro.studies.pretraining import short_pretraining, untrained_model
 from nlv_kedro.studies.probe import mean_pool_vectors, temporal_pool_vectors
 from nlv_kedro.training.artifact import TopModelArtifact
 from nlv_kedro.training.data import Sequences, load_sequences
-from nlv_kedro.training.recipe import PretrainParams
+from nlv_kedro.training.recipe import PretrainParams, pretraining_ids
 
 logger = logging.getLogger(__name__)
 
@@ -88,19 +88,19 @@ def _train_seed(seed: int, recipe: PretrainParams, train: Sequences, val: Sequen
 
 def run_seed_study(video_index: pd.DataFrame, store: EmbeddingStore, pretrain: PretrainParams,
                    top_model: TopModelArtifact | None, params: SeedStudyParams,
-                   class_groups: Mapping[str, Sequence[str]]) -> dict:
-    """Pretrain every seed, probe every method on test, and compare NextLevel with its controls."""
+                   class_groups: Mapping[str, Sequence[str]], unlabeled_index: pd.DataFrame | None = None) -> dict:
+    """Pretrain every seed (on the recipe's videos: train split and unlabeled pool), probe every method on
+    test, and compare NextLevel with its controls."""
     table = study_table(video_index, store)
     sequences = load_sequences(store, table["video_id"].tolist())
-    rows = {s: np.flatnonzero(table["split"].to_numpy() == s) for s in ("train", "val")}
-    pick = lambda idx: Sequences([sequences.ids[i] for i in idx], [sequences.vectors[i] for i in idx],  # noqa: E731
-                                 [sequences.times[i] for i in idx])
     recipe = params.recipe(pretrain)
+    train_ids, val_ids, _ = pretraining_ids(video_index, unlabeled_index, store, recipe)
+    train, val = load_sequences(store, train_ids), load_sequences(store, val_ids)
     reuse_main = top_model is not None and not pretrain.use_best_params and recipe == pretrain
     correct: dict[str, list[np.ndarray]] = {}
     for seed in params.seeds:
         main = top_model if reuse_main and seed == pretrain.trainer.seed else None
-        trained, untrained = _train_seed(seed, recipe, pick(rows["train"]), pick(rows["val"]), main)
+        trained, untrained = _train_seed(seed, recipe, train, val, main)
         for name, x in _seed_vectors(trained, untrained, sequences).items():
             correct.setdefault(name, []).append(probe_correct(x, table, params.c_grid))
     frozen = {"mean_pool": mean_pool_vectors(sequences),

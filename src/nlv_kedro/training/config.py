@@ -46,6 +46,7 @@ class PretrainParams(Strict):
     trainer: TrainerConfig = TrainerConfig()
     registry: RegistryConfig = RegistryConfig()
     use_best_params: bool = Field(False, description="merge `best_params` (from the tune pipeline) over these")
+    use_unlabeled: bool = Field(True, description="also train on `unlabeled_index` (ingest.unlabeled_splits)")
 
     def merged(self, overrides: Mapping[str, Any]) -> PretrainParams:
         """These params with ``overrides`` (a nested dict, e.g. `best_params`) merged over them, validated

@@ -47,6 +47,17 @@ def split_ids(video_index: pd.DataFrame, store: EmbeddingStore) -> dict[str, lis
     return splits
 
 
+def pretraining_ids(video_index: pd.DataFrame, unlabeled_index: pd.DataFrame | None, store: EmbeddingStore,
+                    params: PretrainParams) -> tuple[list[str], list[str], int]:
+    """(train ids, val ids, how many of the train ids are unlabeled): the train split plus, with
+    ``use_unlabeled``, every encoded video of `unlabeled_index`; val stays the labelled val split."""
+    splits = split_ids(video_index, store)
+    pool: list[str] = []
+    if params.use_unlabeled and unlabeled_index is not None and len(unlabeled_index):
+        pool = [v for v in unlabeled_index["video_id"].astype(str) if v in store and v not in set(splits["train"])]
+    return splits["train"] + pool, splits["val"], len(pool)
+
+
 def fit_recipe(train: Sequences, val: Sequences, params: PretrainParams,
                callbacks: tuple = ()) -> tuple[TopModelArtifact, dict]:
     """:func:`fit_masked_pretraining` with every config taken from ``params``."""
@@ -54,16 +65,17 @@ def fit_recipe(train: Sequences, val: Sequences, params: PretrainParams,
                                   params.trainer, callbacks=callbacks)
 
 
-def pretrain_on_splits(video_index: pd.DataFrame, store: EmbeddingStore,
-                       params: PretrainParams) -> tuple[TopModelArtifact, dict]:
-    """Train on the encoded train split, validate on val; the history gains timing and video counts."""
-    splits = split_ids(video_index, store)
-    train, val = load_sequences(store, splits["train"]), load_sequences(store, splits["val"])
+def pretrain_on_splits(video_index: pd.DataFrame, store: EmbeddingStore, params: PretrainParams,
+                       unlabeled_index: pd.DataFrame | None = None) -> tuple[TopModelArtifact, dict]:
+    """Train on the encoded train split (plus the unlabeled pool), validate on val; the history gains timing
+    and video counts."""
+    train_ids, val_ids, n_pool = pretraining_ids(video_index, unlabeled_index, store, params)
+    train, val = load_sequences(store, train_ids), load_sequences(store, val_ids)
+    logger.info("pretraining on %d videos (%d of them unlabeled), validating on %d", len(train), n_pool, len(val))
     start = time.perf_counter()
     artifact, history = fit_recipe(train, val, params)
-    encoder_fps = {store.metadata(v).get("encoder_fingerprint", "") for v in splits["train"][:50]}
-    artifact.info.update({"encoder_fingerprints": sorted(encoder_fps), "train_videos": len(train),
-                          "val_videos": len(val)})
-    history.update({"seconds": round(time.perf_counter() - start, 2), "train_videos": len(train),
-                    "val_videos": len(val)})
+    encoder_fps = {store.metadata(v).get("encoder_fingerprint", "") for v in train_ids[:50]}
+    counts = {"train_videos": len(train), "unlabeled_videos": n_pool, "val_videos": len(val)}
+    artifact.info.update({"encoder_fingerprints": sorted(encoder_fps), **counts})
+    history.update({"seconds": round(time.perf_counter() - start, 2), **counts})
     return artifact, history

@@ -16,7 +16,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(encode_chunks,
-                 ["video_index", "chunk_plan", "params:ingest.root", "chunk_embeddings", "params:encode"],
+                 ["video_index", "unlabeled_index", "chunk_plan", "params:ingest.root", "chunk_embeddings",
+                  "params:encode"],
                  "encode_report", name=SHARDED_NODE),
             Node(embed_texts, ["video_index", "params:encode"], "text_embeddings",
                  name="encode_texts_node"),

@@ -1,4 +1,5 @@
-"""`ingest`: raw videos + manifest or dataset annotations → `video_index`, captions, QA, `quarantine`, report."""
+"""`ingest`: raw videos + manifest or dataset annotations → `video_index` (labelled), `unlabeled_index` (the
+pretraining pool), captions, QA, `quarantine`, report."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -28,7 +29,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                  ["ingest_quarantine", "ingest_draft_summary"], name="gather_quarantine_node"),
             # publishes the index, quarantine and summary together (or nothing, when ingest fails)
             Node(accept_index, ["ingest_validated", "ingest_quarantine", "ingest_draft_summary", "params:ingest"],
-                 ["video_index", "quarantine", "ingest_summary"], name="accept_index_node"),
+                 ["video_index", "unlabeled_index", "quarantine", "ingest_summary"], name="accept_index_node"),
             Node(publish_annotations, ["ingest_source_captions", "ingest_source_qa", "video_index"],
                  ["video_captions", "video_qa_pairs"], name="publish_annotations_node"),
         ]

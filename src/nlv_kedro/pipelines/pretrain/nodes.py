@@ -11,16 +11,18 @@ from nlv_kedro.training.config import PretrainParams
 # Torch, Lightning and MLflow are imported inside the nodes: registering the pipeline must stay fast.
 
 
-def pretrain_top_model(video_index: pd.DataFrame, chunk_embeddings: EmbeddingStore, encode_report: dict,
-                       params: PretrainParams, best_params: dict | None = None) -> tuple[TopModelArtifact, dict]:
-    """Train the NextLevel top model on the train split, validate on val; return weights and history.
+def pretrain_top_model(video_index: pd.DataFrame, unlabeled_index: pd.DataFrame | None,
+                       chunk_embeddings: EmbeddingStore, encode_report: dict, params: PretrainParams,
+                       best_params: dict | None = None) -> tuple[TopModelArtifact, dict]:
+    """Train the NextLevel top model on the train split and the unlabeled pool, validate on val; return weights
+    and history.
 
     ``encode_report`` is read only to order this step after `encode`, which fills ``chunk_embeddings`` in place.
     """
     from nlv_kedro.training.recipe import pretrain_on_splits, with_best_params
 
     recipe = with_best_params(params, best_params)
-    artifact, history = pretrain_on_splits(video_index, chunk_embeddings, recipe)
+    artifact, history = pretrain_on_splits(video_index, chunk_embeddings, recipe, unlabeled_index)
     history["best_params"] = best_params if params.use_best_params else None
     return artifact, history
 

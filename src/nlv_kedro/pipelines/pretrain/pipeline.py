@@ -10,8 +10,8 @@ from .nodes import export_contextual_embeddings, pretrain_top_model, register_to
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(pretrain_top_model, ["video_index", "chunk_embeddings", "encode_report", "params:pretrain",
-                                         "best_params"],
+            Node(pretrain_top_model, ["video_index", "unlabeled_index", "chunk_embeddings", "encode_report",
+                                      "params:pretrain", "best_params"],
                  ["top_model", "pretrain_history"], name="pretrain_top_model_node"),
             Node(export_contextual_embeddings, ["top_model", "video_index", "chunk_embeddings"],
                  "contextual_embeddings", name="export_contextual_embeddings_node"),

@@ -9,8 +9,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(run_seed_study,
-                 ["video_index", "chunk_embeddings", "encode_report", "top_model", "params:pretrain", "params:seeds",
-                  "params:downstream.class_groups"],
+                 ["video_index", "unlabeled_index", "chunk_embeddings", "encode_report", "top_model",
+                  "params:pretrain", "params:seeds", "params:downstream.class_groups"],
                  "seed_study", name="pretraining_seeds_vs_controls_node"),
         ]
     )
