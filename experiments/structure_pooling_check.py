@@ -5,7 +5,8 @@ Writes a structure-only demo set (the classes of the four structure groups, plan
 `generator.plan_videos` plans them: video k of every class of a group from the same generator), runs the
 library's ingest -> frame planning -> frozen encoding on it with the shipped defaults (conf/base: 2 fps, 4
 frames per chunk, EfficientNet-Lite0 at 160 px), then fits a within-group logistic probe on the mean / 2- / 4- /
-8-segment pooled chunk vectors. The probe is scored by 4-fold cross-validation over the video index k (the
+8-segment pooled chunk vectors (and, for contrast, an order-aware but position-free pooling:
+`order_pairs`). The probe is scored by 4-fold cross-validation over the video index k (the
 content-matched videos k of a group stay in one fold), so every video is held out once. Run from the repository
 root, for example:
 
@@ -94,6 +95,23 @@ def index_and_encode(folder: Path, out: Path) -> tuple[pd.DataFrame, EmbeddingSt
     return index, store
 
 
+def order_pairs(vectors: list[np.ndarray], dims: int = 16) -> np.ndarray:
+    """An order-aware, position-free pooling for contrast: per video, the mean over t of the antisymmetric
+    outer product z[t] z[t+1]^T - z[t+1] z[t]^T of consecutive chunk vectors reduced to `dims` principal
+    components (fitted on the group's chunks, no labels) -> (dims * (dims - 1) / 2,) per video. Reversing a
+    video flips its sign, so it reads which content follows which, wherever in the video that happens."""
+    stacked = np.concatenate(vectors)
+    mean = stacked.mean(axis=0)
+    basis = np.linalg.svd(stacked - mean, full_matrices=False)[2][:dims]  # (dims, D)
+    upper = np.triu_indices(dims, 1)
+    rows = []
+    for v in vectors:
+        z = (v - mean) @ basis.T  # (T, dims)
+        outer = z[:-1, :, None] * z[1:, None, :] if len(z) > 1 else np.zeros((1, dims, dims))
+        rows.append((outer - outer.transpose(0, 2, 1)).mean(axis=0)[upper])
+    return np.stack(rows)
+
+
 def probe(index: pd.DataFrame, store: EmbeddingStore) -> pd.DataFrame:
     """Within-group accuracy of a logistic probe on each pooling, 4-fold CV grouped by the video index k."""
     rows = []
@@ -104,8 +122,9 @@ def probe(index: pd.DataFrame, store: EmbeddingStore) -> pd.DataFrame:
         y = sub.label.to_numpy()
         row = {"group": group, "chance": round(1 / len(labels), 2), "videos": len(sub),
                "chunks": f"{np.median([len(v) for v in vectors]):.0f}"}
-        for name, segments in POOLINGS.items():
-            x = np.stack([temporal_mean_pool_array(v, segments) for v in vectors])
+        features = {name: np.stack([temporal_mean_pool_array(v, segments) for v in vectors])
+                    for name, segments in POOLINGS.items()}
+        for name, x in {**features, "order pairs": order_pairs(vectors)}.items():
             model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
             predicted = cross_val_predict(model, x, y, groups=k, cv=GroupKFold(4))
             row[name] = round(float((predicted == y).mean()), 2)

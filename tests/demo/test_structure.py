@@ -172,6 +172,8 @@ def test_the_three_parts_tile_one_quarter(canvas: Canvas) -> None:
         quarter = [(a, b) for a, b, q in grid if q == _where(grid, spans[0][0])[1]]
         assert len(quarter) >= 2 and (spans[0][0], spans[-1][1]) == (quarter[0][0], quarter[-1][1])
         assert all(b - a >= canvas.frames(st.PART_MIN_S) for a, b in spans)
+        balls = [p.n_frames for p in sketch.parts if isinstance(p, BallPart)]  # fast passes: no frame is dropped
+        assert balls and max(balls) <= 1.5 * canvas.frames(st.FILLER_CROSS_S)
 
 
 @pytest.mark.parametrize("fps", FPS)

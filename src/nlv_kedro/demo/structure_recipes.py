@@ -51,6 +51,7 @@ COUNTS: tuple[str, ...] = ("once", "three times")
 DIRECTIONS: tuple[str, ...] = ("forwards", "backwards")
 INSERT_S = (1.0, 1.5)  # seconds an insert lasts: at least two frames at the default 2 fps sampling
 PART_MIN_S = 1.0  # shortest of the three parts
+FILLER_CROSS_S = 2.5  # seconds the parts' filler ball takes to cross the frame once
 PLAN = PlanConfig()  # the shipped frame plan (conf/base parameters_preprocess.yml), which the placement targets
 QUARTERS = 4  # 2- and 4-segment pooling both split at quarter boundaries
 MIN_S = 10.0  # shortest insert and parts video: 5 chunks, so that one quarter holds two
@@ -190,16 +191,20 @@ def insert_count(three: bool) -> Recipe:
     return build
 
 
-def _filler(rng: np.random.Generator, before: int, after: int) -> tuple[list[BallPart], list[BallPart], str]:
+def _filler(
+    rng: np.random.Generator, before: int, after: int, crossing: int
+) -> tuple[list[BallPart], list[BallPart], str]:
     """Drawn filler for `before` frames before the parts and `after` frames after them, and what it shows: a
-    ball crossing a background, which moves, so frame dropping keeps it (a held still would be dropped)."""
+    ball crossing a background again and again, about `crossing` frames a pass, fast enough that frame dropping
+    keeps every sampled frame (a slow ball, like a held still, would lose frames and shift the chunks)."""
     bg, bg_phrase = sr.background(rng)
     color = pick(rng, list(SHAPE_COLORS))
     look = (SHAPE_COLORS[color], float(rng.uniform(0.08, 0.16)), float(rng.uniform(0.3, 0.7)))
     y_to, bob = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.0, 0.1))
 
     def ball(n: int) -> list[BallPart]:
-        return [BallPart(bg, *look, y_to, bob, 1.0, n)] if n > 0 else []
+        edges = np.linspace(0, n, max(1, round(n / crossing)) + 1).round().astype(int)
+        return [BallPart(bg, *look, y_to, bob, 1.0, int(m)) for m in np.diff(edges) if m > 0]
 
     return ball(before), ball(after), f"{with_article(color)} ball crossing {bg_phrase}"
 
@@ -220,7 +225,7 @@ def parts_order(order: str) -> Recipe:
         lengths = least + np.floor(rng.dirichlet(np.full(3, 2.0)) * (cluster - 3 * least)).astype(int)
         lengths[1] += cluster - int(lengths.sum())  # the parts tile the quarter exactly
         drawn = {key: footage(rng, canvas, clip, int(n)) for key, clip, n in zip("abc", FOOTAGE, lengths, strict=True)}
-        before, after, filler = _filler(rng, first, n_total - first - cluster)
+        before, after, filler = _filler(rng, first, n_total - first - cluster, canvas.frames(FILLER_CROSS_S))
         names = [CLIP_NAMES["abc".index(key)] for key in order]
         primary = closed_qa(rng, "Which clip comes first?", names[0], CLIP_NAMES, "structure")
         others = [
