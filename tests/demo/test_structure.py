@@ -162,7 +162,7 @@ def test_parts_classes_hold_the_same_frames_in_three_orders(seed: int) -> None:
 
 
 @pytest.mark.parametrize("canvas", [Canvas(W, H, fps, (4.0, 24.0)) for fps in FPS[::2]] + [CANVAS])
-def test_the_three_parts_tile_one_quarter(canvas: Canvas) -> None:
+def test_the_three_parts_fill_one_quarter(canvas: Canvas) -> None:
     for seed in range(8):
         sketch = _draw("parts_bca", seed, canvas)
         ends = np.cumsum([p.n_frames for p in sketch.parts])
@@ -170,7 +170,9 @@ def test_the_three_parts_tile_one_quarter(canvas: Canvas) -> None:
                  if isinstance(p, FootagePart)]
         grid = st.chunk_grid(canvas, int(ends[-1]))
         quarter = [(a, b) for a, b, q in grid if q == _where(grid, spans[0][0])[1]]
-        assert len(quarter) >= 2 and (spans[0][0], spans[-1][1]) == (quarter[0][0], quarter[-1][1])
+        step = canvas.fps / 2.0  # frames between two sampled frames
+        assert len(quarter) >= 2 and quarter[0][0] <= spans[0][0] < quarter[0][0] + step
+        assert quarter[-1][1] - step < spans[-1][1] <= quarter[-1][1]
         assert all(b - a >= canvas.frames(st.PART_MIN_S) for a, b in spans)
         balls = [p.n_frames for p in sketch.parts if isinstance(p, BallPart)]  # fast passes: no frame is dropped
         assert balls and max(balls) <= 1.5 * canvas.frames(st.FILLER_CROSS_S)

@@ -10,7 +10,7 @@ order whatever its class, which only decides the arrangement. So video k of `ins
 They are also built so that pooling each half or each quarter of the chunk vectors (2- and 4-segment pooling)
 sees no more than whole-video pooling: `chunk_grid` works out the chunks and quarters the shipped frame plan
 (2 fps, 4 frames per chunk) makes of a video. The two inserts lie in two chunks of one quarter; the three parts
-tile one quarter of at least two chunks; the three short inserts lie in three chunks in a row, and the long
+fill one quarter of at least two chunks; the three short inserts lie in three chunks in a row, and the long
 one puts as many frames as they do in each quarter. Arrow-of-time videos are whole multiples of 8 s (at least
 16 s, where the canvas allows) and every forward piece lies inside one quarter, so the reversed video's quarter
 means are the forward ones in reverse order, drawn alike. Insert and parts videos last at least MIN_S (five
@@ -212,7 +212,7 @@ def _filler(
 def parts_order(order: str) -> Recipe:
     """Parts a, b, c (rabbit, street, car footage) of random lengths, played in `order` (a rotation of 'abc').
 
-    The three parts tile one quarter of the video that holds at least two chunks, between drawn filler:
+    The three parts fill one quarter of the video that holds at least two chunks, between drawn filler:
     pooling each half or quarter then sees all three parts together, as whole-video pooling does.
     """
     if sorted(order) != ["a", "b", "c"]:
@@ -220,10 +220,14 @@ def parts_order(order: str) -> Recipe:
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
         n_total, chunks = _quarter(rng, canvas, 2)
-        first, least = chunks[0][0], canvas.frames(PART_MIN_S)
-        cluster = chunks[-1][1] - first
+        # the parts start and end off the quarter's sampled edge frames: a cut there would always be sampled
+        least = canvas.frames(PART_MIN_S)
+        spare = min(canvas.fps / PLAN.target_fps, (chunks[-1][1] - chunks[0][0] - 3 * least) / 2)
+        lead, tail = (int(u * max(spare, 0.0)) for u in rng.random(2))
+        first = chunks[0][0] + lead
+        cluster = chunks[-1][1] - tail - first
         lengths = least + np.floor(rng.dirichlet(np.full(3, 2.0)) * (cluster - 3 * least)).astype(int)
-        lengths[1] += cluster - int(lengths.sum())  # the parts tile the quarter exactly
+        lengths[1] += cluster - int(lengths.sum())  # the parts fill the stretch exactly
         drawn = {key: footage(rng, canvas, clip, int(n)) for key, clip, n in zip("abc", FOOTAGE, lengths, strict=True)}
         before, after, filler = _filler(rng, first, n_total - first - cluster, canvas.frames(FILLER_CROSS_S))
         names = [CLIP_NAMES["abc".index(key)] for key in order]
