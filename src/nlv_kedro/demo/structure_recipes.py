@@ -38,7 +38,7 @@ from nlv_kedro.demo.language import (
     with_article,
 )
 from nlv_kedro.demo.plan import Canvas, Recipe, Sketch
-from nlv_kedro.demo.scenes import BallPart, FootagePart, Insert, InsertsPart
+from nlv_kedro.demo.scenes import Background, BallPart, FootagePart, Insert, InsertsPart
 from nlv_kedro.video.chunking import fixed_count_chunks
 from nlv_kedro.video.config import PlanConfig
 from nlv_kedro.video.sampling import uniform_indices
@@ -260,19 +260,39 @@ def forward_segments(rng: np.random.Generator, canvas: Canvas, n_total: int) -> 
     return segments
 
 
+def _framed_quarters(rng: np.random.Generator, canvas: Canvas, n_total: int) -> list[FootagePart | BallPart]:
+    """Forward footage filling each quarter, with black frames (fewer than one sampling step) at both ends.
+
+    The sampled frame on a quarter's edge would otherwise always show a piece's first frame played forwards
+    and its last frame played backwards, and a forward piece starts early in its clip (it must end before the
+    clip does): mean pooling read the direction from those frames. Black edges put the footage's sampled frames
+    at a drawn phase instead.
+    """
+    step = canvas.fps / PLAN.target_fps
+    parts: list[FootagePart | BallPart] = []
+    for a, b in _quarter_spans(canvas, n_total):
+        lead, tail = (1 + int(u * (step - 1)) for u in rng.random(2))
+        parts += [_black(lead), *forward_segments(rng, canvas, b - a - lead - tail), _black(tail)]
+    return parts
+
+
+def _black(n: int) -> BallPart:
+    return BallPart(Background(((0, 0, 0), (0, 0, 0))), (0, 0, 0), 0.0, 0.5, 0.5, 0.0, 1.0, n)
+
+
 def footage_arrow(reverse: bool) -> Recipe:
     """Real footage played forwards, or the very same frames played backwards.
 
     Every forward piece lies inside one quarter, and the video is a whole number of ARROW_STEP_S long, so the
     reversed video's quarters are the forward quarters in reverse order (to a sampled frame): each quarter mean
-    is a mean of whole pieces, and pieces are drawn the same way whatever their quarter.
+    is a mean of whole pieces, and pieces are drawn the same way whatever their quarter (`_framed_quarters`).
     """
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
         steps = round(_frames(rng, canvas, ARROW_STEP_S) / canvas.fps / ARROW_STEP_S)
         n_total = canvas.frames(ARROW_STEP_S * max(steps, min(2, round(canvas.duration_s[1] / ARROW_STEP_S)), 1))
-        segments = [piece for a, b in _quarter_spans(canvas, n_total) for piece in forward_segments(rng, canvas, b - a)]
-        names = [CLIPS[s.clip].description for s in segments][:: -1 if reverse else 1]
+        segments = _framed_quarters(rng, canvas, n_total)
+        names = [CLIPS[s.clip].description for s in segments if isinstance(s, FootagePart)][:: -1 if reverse else 1]
         runs = [name for name, _ in groupby(names)]
         caption = f"{sequence_phrase(runs)}, played {DIRECTIONS[int(reverse)]}"
         primary = closed_qa(rng, "Is the footage played forwards or backwards?", DIRECTIONS[int(reverse)],
