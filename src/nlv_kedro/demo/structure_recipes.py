@@ -13,7 +13,8 @@ sees no more than whole-video pooling: `chunk_grid` works out the chunks and qua
 fill one quarter of at least two chunks; the three short inserts lie in three chunks in a row, and the long
 one puts as many frames as they do in each quarter. Arrow-of-time videos are whole multiples of 8 s (at least
 16 s, where the canvas allows) and every forward piece lies inside one quarter, so the reversed video's quarter
-means are the forward ones in reverse order, drawn alike. Insert and parts videos last at least MIN_S (five
+means are the forward ones in reverse order, drawn alike. Nothing starts on a quarter's first sampled frame
+(black frames there, or a drawn offset), so that no class always samples the frame right after a cut. Insert and parts videos last at least MIN_S (five
 chunks). Finer pooling (8 segments) still sees part of the arrangement: docs/structure_benchmark.md.
 """
 
