@@ -1,8 +1,8 @@
 """Can segment pooling of frozen chunk vectors solve the structure groups? The check behind
 docs/structure_benchmark.md.
 
-Writes a structure-only demo set (the classes of the four structure groups, planned exactly as
-`generator.plan_videos` plans them: video k of every class of a group from the same generator), runs the
+Writes a structure-only demo set (the classes of the four structure groups, as `generator.plan_videos` plans
+them at the demo's defaults: video k of every class of a group from the same generator), runs the
 library's ingest -> frame planning -> frozen encoding on it with the shipped defaults (conf/base: 2 fps, 4
 frames per chunk, EfficientNet-Lite0 at 160 px), then fits a within-group logistic probe on the mean / 2- / 4- /
 8-segment pooled chunk vectors (and, for contrast, an order-aware but position-free pooling:
@@ -23,7 +23,6 @@ import argparse
 import logging
 import os
 import time
-import zlib
 from pathlib import Path
 
 os.environ.setdefault("TQDM_DISABLE", "1")
@@ -37,9 +36,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from nlv_kedro.datasets.embedding_store import EmbeddingStore
-from nlv_kedro.demo.generator import assign_splits, encode_video, manifest_table
-from nlv_kedro.demo.plan import Canvas, VideoPlan
-from nlv_kedro.demo.recipes import CLASSES, STRUCTURE_GROUPS
+from nlv_kedro.demo.generator import encode_video, manifest_table, plan_videos
+from nlv_kedro.demo.plan import VideoPlan
+from nlv_kedro.demo.recipes import CLASS_BY_NAME, STRUCTURE_GROUPS
 from nlv_kedro.encoders.config import EncodeConfig
 from nlv_kedro.ingestion import steps
 from nlv_kedro.ingestion.config import IngestConfig
@@ -48,20 +47,13 @@ from nlv_kedro.video.config import PlanConfig
 
 logger = logging.getLogger("structure_pooling_check")
 POOLINGS: dict[str, int] = {"mean": 1, "2-seg": 2, "4-seg": 4, "8-seg": 8}
-FPS_CHOICES = (10.0, 12.0, 15.0, 20.0, 24.0, 25.0, 29.97)  # conf/base demo_data.fps_choices
+FPS_CHOICES = (10.0, 12.0, 15.0, 20.0, 24.0, 25.0, 29.97)  # conf/base demo_data.fps_choices, 160x120 frames
 
 
 def plan_structure(seed: int, n: int, duration_s: tuple[float, float]) -> list[VideoPlan]:
-    """The structure classes' plans, drawn as `generator.plan_videos` draws them (group-seeded generators)."""
-    plans = []
-    for cls in (c for c in CLASSES if c.group):
-        splits = assign_splits(seed, cls.group, n, (0.6, 0.2, 0.2))
-        for k, split in enumerate(splits):
-            rng = np.random.default_rng([seed, zlib.crc32(cls.group.encode()), 1, k])
-            fps = float(FPS_CHOICES[int(rng.integers(len(FPS_CHOICES)))])
-            sketch = cls.recipe(rng, Canvas(160, 120, fps, duration_s))
-            plans.append(VideoPlan(f"{cls.name}_{k:03d}", cls.name, split, fps, 160, 120, sketch))
-    return plans
+    """The structure classes' plans from `generator.plan_videos` (planning every class is cheap: no pixels)."""
+    plans = plan_videos(seed, n, 160, 120, FPS_CHOICES, duration_s, (0.6, 0.2, 0.2))
+    return [p for p in plans if CLASS_BY_NAME[p.label].group]
 
 
 def write_demo(plans: list[VideoPlan], folder: Path) -> None:
