@@ -5,9 +5,17 @@ the *same* generator (seeded by the group's name), and every recipe here draws i
 order whatever its class, which only decides the arrangement. So video k of `insert_circle_first` and of
 `insert_square_first` hold the same background, shapes, colours and insert times with the two shapes swapped;
 `parts_abc`, `parts_bca` and `parts_cab` hold exactly the same frames in three orders; and `footage_reversed` is
-`footage_forward` played backwards. Order-blind pooling of per-frame features is at chance within a group. The
-two inserts, and the three parts, mostly lie inside one half of the video (long insert-order videos: often one
-quarter), so pooling each half is close to chance too; pooling quarters still sees some of the order.
+`footage_forward` played backwards. Order-blind pooling of per-frame features is at chance within a group.
+
+They are also built so that pooling each half or each quarter of the chunk vectors (2- and 4-segment pooling)
+sees no more than whole-video pooling: `chunk_grid` works out the chunks and quarters the shipped frame plan
+(2 fps, 4 frames per chunk) makes of a video. The two inserts lie in two chunks of one quarter; the three parts
+fill one quarter of at least two chunks; the three short inserts lie in three chunks in a row, and the long
+one puts as many frames as they do in each quarter. Arrow-of-time videos are whole multiples of 8 s (at least
+16 s, where the canvas allows) and every forward piece lies inside one quarter, so the reversed video's quarter
+means are the forward ones in reverse order, drawn alike. Nothing starts on a quarter's first sampled frame
+(black frames there, or a drawn offset), so that no class always samples the frame right after a cut. Insert and parts videos last at least MIN_S (five
+chunks). Finer pooling (8 segments) still sees part of the arrangement: docs/structure_benchmark.md.
 """
 
 from __future__ import annotations
@@ -31,7 +39,10 @@ from nlv_kedro.demo.language import (
     with_article,
 )
 from nlv_kedro.demo.plan import Canvas, Recipe, Sketch
-from nlv_kedro.demo.scenes import BallPart, FootagePart, Insert, InsertsPart
+from nlv_kedro.demo.scenes import Background, BallPart, FootagePart, Insert, InsertsPart
+from nlv_kedro.video.chunking import fixed_count_chunks
+from nlv_kedro.video.config import PlanConfig
+from nlv_kedro.video.sampling import uniform_indices
 
 FOOTAGE: tuple[str, ...] = ("bunny", "bikes", "carphone")  # backgrounds, parts a/b/c, arrow-of-time footage
 CLIP_NAMES: tuple[str, ...] = tuple(CLIPS[c].description for c in FOOTAGE)
@@ -40,8 +51,12 @@ SHAPE_ANSWERS: tuple[str, ...] = ("the circle", "the square")
 COUNTS: tuple[str, ...] = ("once", "three times")
 DIRECTIONS: tuple[str, ...] = ("forwards", "backwards")
 INSERT_S = (1.0, 1.5)  # seconds an insert lasts: at least two frames at the default 2 fps sampling
-GAP_S = (1.0, 2.0)  # seconds between two inserts, so that they rarely share one 2 s chunk
 PART_MIN_S = 1.0  # shortest of the three parts
+FILLER_CROSS_S = 2.5  # seconds the parts' filler ball takes to cross the frame once
+PLAN = PlanConfig()  # the shipped frame plan (conf/base parameters_preprocess.yml), which the placement targets
+QUARTERS = 4  # 2- and 4-segment pooling both split at quarter boundaries
+MIN_S = 10.0  # shortest insert and parts video: 5 chunks, so that one quarter holds two
+ARROW_STEP_S = 8.0  # arrow-of-time videos are whole multiples of this (4 chunks), at least two where they fit
 
 
 def _look(rng: np.random.Generator, shape: str, color: str) -> Insert:
@@ -55,31 +70,89 @@ def _background(rng: np.random.Generator, canvas: Canvas, n_frames: int) -> tupl
     return footage(rng, canvas, clip, n_frames), CLIPS[clip].description
 
 
-def _window(rng: np.random.Generator, n_total: int, span: int) -> tuple[int, int]:
-    """(first frame, length) of the stretch that holds a video's inserts, `span` frames in all: one quarter of
-    the video half of the time, one half 3 times in 10, else the whole video (smaller only where `span` fits)."""
-    u = rng.random()
-    n_windows = 4 if u < 0.5 else 2 if u < 0.8 else 1
-    while n_windows > 1 and n_total // n_windows < span:
-        n_windows //= 2
-    size = n_total // n_windows
-    return int(rng.integers(n_windows)) * size, size
+def _frames(rng: np.random.Generator, canvas: Canvas, min_s: float) -> int:
+    """A video's length in frames: the canvas's duration range, moved up to start at `min_s` where it starts
+    lower (one draw whatever `min_s`, so every class of a group draws the same)."""
+    lo, hi = canvas.duration_s
+    lo_s, hi_s = max(lo, min_s), max(hi, min_s)
+    return canvas.frames(lo_s + rng.random() * (hi_s - lo_s))
+
+
+def chunk_grid(canvas: Canvas, n_total: int) -> list[tuple[int, int, int]]:
+    """(first frame, end frame, quarter) of each chunk the shipped frame plan makes of an `n_total`-frame video.
+
+    The plan samples 2 frames a second and groups 4 sampled frames into a chunk (a short tail joins the last
+    one); segment pooling puts chunk t of n into quarter floor(4t / n) (`models.pooling`). A chunk's frames
+    run from its first sampled frame to the next chunk's, so anything drawn inside them lands in that chunk
+    only (assuming no frame is dropped as a near-duplicate: the backgrounds here always move).
+    """
+    sampled = uniform_indices(n_total, canvas.fps, PLAN.target_fps, PLAN.max_frames)
+    bounds = fixed_count_chunks(len(sampled), PLAN.frames_per_chunk, PLAN.min_chunk)
+    edges = [*(int(i) for i in sampled[bounds[:, 0]]), n_total]
+    n = len(bounds)
+    return [(edges[t], edges[t + 1], t * QUARTERS // n) for t in range(n)]
+
+
+def _quarter(rng: np.random.Generator, canvas: Canvas, need: int) -> tuple[int, list[tuple[int, int]]]:
+    """(video length, chunks of one quarter) for a video whose arrangement must stay inside one quarter that
+    holds at least `need` chunks: the quarter is drawn among those that do (the video is lengthened until one
+    does), so 2- and 4-segment pooling see the whole arrangement in one segment mean."""
+    n_total = _frames(rng, canvas, MIN_S)
+    while True:
+        grid = chunk_grid(canvas, n_total)
+        quarters = [[(a, b) for a, b, q in grid if q == k] for k in range(QUARTERS)]
+        fits = [chunks for chunks in quarters if len(chunks) >= need]
+        if fits:
+            return n_total, fits[int(rng.integers(len(fits)))]
+        n_total += canvas.frames(0.5)
+
+
+def _run(rng: np.random.Generator, canvas: Canvas) -> tuple[int, list[tuple[int, int, int]]]:
+    """(video length, three chunks in a row that span at most two quarters), drawn among those there are."""
+    n_total = _frames(rng, canvas, MIN_S)
+    while True:
+        grid = chunk_grid(canvas, n_total)
+        runs = [grid[t : t + 3] for t in range(len(grid) - 2) if grid[t + 2][2] - grid[t][2] <= 1]
+        if runs:
+            return n_total, runs[int(rng.integers(len(runs)))]
+        n_total += canvas.frames(0.5)
+
+
+def _long_start(run: list[tuple[int, int, int]], starts: list[int], d: int) -> int:
+    """Start of the 3d-frame insert that puts as many frames in each quarter as the three d-frame ones at
+    `starts` (one per chunk of `run`): in the middle of their stretch when they share a quarter, else across
+    the quarter boundary, d frames before it and 2d after, or 2d before and d after."""
+    (_, _, q0), (b1, _, q1), (b2, _, q2) = run
+    if q0 == q2:
+        return starts[0] + (starts[2] - starts[0] - 2 * d) // 2
+    return b1 - d if q0 != q1 else b2 - 2 * d
+
+
+def _quarter_spans(canvas: Canvas, n_total: int) -> list[tuple[int, int]]:
+    """(first frame, end frame) of each quarter as segment pooling sees it under the shipped frame plan."""
+    grid = chunk_grid(canvas, n_total)
+    return [(min(a for a, _, q in grid if q == k), max(b for _, b, q in grid if q == k)) for k in range(QUARTERS)]
+
+
+def _inside(rng: np.random.Generator, chunk: tuple[int, int], d: int, margin: tuple[float, float]) -> int:
+    """Start of a `d`-frame insert inside `chunk`, at a drawn fraction (within `margin`) of the chunk's slack."""
+    a, b = chunk
+    return a + round(rng.uniform(*margin) * max(b - a - d, 0))
 
 
 def insert_order(circle_first: bool) -> Recipe:
     """A circle and a square, equally long, over real footage; the class is which one comes first."""
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
-        d, gap = canvas.frames(rng.uniform(*INSERT_S)), canvas.frames(rng.uniform(*GAP_S))
-        n_total = max(canvas.frames(canvas.duration(rng)), 2 * (2 * d + gap))  # long enough to share a half
+        n_total, chunks = _quarter(rng, canvas, 2)
+        d = min(canvas.frames(rng.uniform(*INSERT_S)), *(b - a for a, b in chunks))
         background, scene = _background(rng, canvas, n_total)
         colors = [str(c) for c in rng.choice(list(SHAPE_COLORS), size=2, replace=False)]
         looks = {shape: _look(rng, shape, color) for shape, color in zip(SHAPES, colors, strict=True)}
-        start, size = _window(rng, n_total, 2 * d + gap)
-        x, y = np.sort(rng.uniform(0.0, size - (2 * d + gap), 2))
+        x, y = np.sort(rng.choice(len(chunks), size=2, replace=False))  # two chunks of the quarter, in order
+        starts = (_inside(rng, chunks[x], d, (0.0, 1.0)), _inside(rng, chunks[y], d, (0.0, 1.0)))
         first, second = SHAPES if circle_first else SHAPES[::-1]
-        inserts = (replace(looks[first], start=start + int(x), n_frames=d),
-                   replace(looks[second], start=start + d + gap + int(y), n_frames=d))
+        inserts = tuple(replace(looks[k], start=s, n_frames=d) for k, s in zip((first, second), starts, strict=True))
         named = {shape: with_article(f"{color} {shape}") for shape, color in zip(SHAPES, colors, strict=True)}
         caption = f"{scene}, with {named[first]} shown first and {named[second]} later"
         answer = dict(zip(SHAPES, SHAPE_ANSWERS, strict=True))
@@ -97,20 +170,16 @@ def insert_count(three: bool) -> Recipe:
     """One shape shown once for 3d frames or three times for d frames each: the same share of the video."""
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
-        d = canvas.frames(rng.uniform(*INSERT_S))
-        gaps = [canvas.frames(g) for g in rng.uniform(*GAP_S, 2)]
-        cluster = 3 * d + sum(gaps)  # the stretch the three short inserts cover; the long one sits in its middle
-        n_total = max(canvas.frames(canvas.duration(rng)), cluster + canvas.frames(1.0))
+        n_total, run = _run(rng, canvas)
+        d = min(canvas.frames(rng.uniform(*INSERT_S)), *(b - a for a, b, _ in run))
         background, scene = _background(rng, canvas, n_total)
         shape, color = pick(rng, SHAPES), pick(rng, list(SHAPE_COLORS))
         look = _look(rng, shape, color)
-        start, size = _window(rng, n_total, cluster)
-        first = start + int(rng.uniform(0.0, size - cluster))
+        starts = [_inside(rng, (a, b), d, (0.25, 0.75)) for a, b, _ in run]  # one short insert inside each chunk
         if three:
-            starts = (first, first + d + gaps[0], first + 2 * d + gaps[0] + gaps[1])
             inserts = tuple(replace(look, start=s, n_frames=d) for s in starts)
         else:
-            inserts = (replace(look, start=first + (cluster - 3 * d) // 2, n_frames=3 * d),)
+            inserts = (replace(look, start=_long_start(run, starts, d), n_frames=3 * d),)
         how = "three times, briefly" if three else "once, for a while"
         caption = f"{scene}, with {with_article(color)} {shape} shown {how}"
         primary = closed_qa(rng, "How many times does a shape appear?", COUNTS[int(three)], COUNTS, "structure")
@@ -123,16 +192,20 @@ def insert_count(three: bool) -> Recipe:
     return build
 
 
-def _filler(rng: np.random.Generator, before: int, after: int) -> tuple[list[BallPart], list[BallPart], str]:
+def _filler(
+    rng: np.random.Generator, before: int, after: int, crossing: int
+) -> tuple[list[BallPart], list[BallPart], str]:
     """Drawn filler for `before` frames before the parts and `after` frames after them, and what it shows: a
-    ball crossing a background, which moves, so frame dropping keeps it (a held still would be dropped)."""
+    ball crossing a background again and again, about `crossing` frames a pass, fast enough that frame dropping
+    keeps every sampled frame (a slow ball, like a held still, would lose frames and shift the chunks)."""
     bg, bg_phrase = sr.background(rng)
     color = pick(rng, list(SHAPE_COLORS))
     look = (SHAPE_COLORS[color], float(rng.uniform(0.08, 0.16)), float(rng.uniform(0.3, 0.7)))
     y_to, bob = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.0, 0.1))
 
     def ball(n: int) -> list[BallPart]:
-        return [BallPart(bg, *look, y_to, bob, 1.0, n)] if n > 0 else []
+        edges = np.linspace(0, n, max(1, round(n / crossing)) + 1).round().astype(int)
+        return [BallPart(bg, *look, y_to, bob, 1.0, int(m)) for m in np.diff(edges) if m > 0]
 
     return ball(before), ball(after), f"{with_article(color)} ball crossing {bg_phrase}"
 
@@ -140,22 +213,24 @@ def _filler(rng: np.random.Generator, before: int, after: int) -> tuple[list[Bal
 def parts_order(order: str) -> Recipe:
     """Parts a, b, c (rabbit, street, car footage) of random lengths, played in `order` (a rotation of 'abc').
 
-    The three parts fill a third to half of the video, mostly inside one half of it, between drawn filler:
-    pooling each half then sees all three parts together, as whole-video pooling does.
+    The three parts fill one quarter of the video that holds at least two chunks, between drawn filler:
+    pooling each half or quarter then sees all three parts together, as whole-video pooling does.
     """
     if sorted(order) != ["a", "b", "c"]:
         raise ValueError(f"parts order must be a permutation of 'abc', got {order!r}")
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
-        n_total, least = canvas.frames(canvas.duration(rng)), canvas.frames(PART_MIN_S)
-        cluster = max(3 * least, round(rng.uniform(0.3, 0.45) * n_total))
-        lengths = least + np.rint(rng.dirichlet(np.full(3, 2.0)) * (cluster - 3 * least)).astype(int)
-        cluster = int(lengths.sum())
-        n_total = max(n_total, 2 * cluster)
+        n_total, chunks = _quarter(rng, canvas, 2)
+        # the parts start and end off the quarter's sampled edge frames: a cut there would always be sampled
+        least = canvas.frames(PART_MIN_S)
+        spare = min(canvas.fps / PLAN.target_fps, (chunks[-1][1] - chunks[0][0] - 3 * least) / 2)
+        lead, tail = (int(u * max(spare, 0.0)) for u in rng.random(2))
+        first = chunks[0][0] + lead
+        cluster = chunks[-1][1] - tail - first
+        lengths = least + np.floor(rng.dirichlet(np.full(3, 2.0)) * (cluster - 3 * least)).astype(int)
+        lengths[1] += cluster - int(lengths.sum())  # the parts fill the stretch exactly
         drawn = {key: footage(rng, canvas, clip, int(n)) for key, clip, n in zip("abc", FOOTAGE, lengths, strict=True)}
-        start, size = _window(rng, n_total, cluster)
-        first = start + int(rng.uniform(0.0, size - cluster))
-        before, after, filler = _filler(rng, first, n_total - first - cluster)
+        before, after, filler = _filler(rng, first, n_total - first - cluster, canvas.frames(FILLER_CROSS_S))
         names = [CLIP_NAMES["abc".index(key)] for key in order]
         primary = closed_qa(rng, "Which clip comes first?", names[0], CLIP_NAMES, "structure")
         others = [
@@ -186,12 +261,39 @@ def forward_segments(rng: np.random.Generator, canvas: Canvas, n_total: int) -> 
     return segments
 
 
+def _framed_quarters(rng: np.random.Generator, canvas: Canvas, n_total: int) -> list[FootagePart | BallPart]:
+    """Forward footage filling each quarter, with black frames (fewer than one sampling step) at both ends.
+
+    The sampled frame on a quarter's edge would otherwise always show a piece's first frame played forwards
+    and its last frame played backwards, and a forward piece starts early in its clip (it must end before the
+    clip does): mean pooling read the direction from those frames. Black edges put the footage's sampled frames
+    at a drawn phase instead.
+    """
+    step = canvas.fps / PLAN.target_fps
+    parts: list[FootagePart | BallPart] = []
+    for a, b in _quarter_spans(canvas, n_total):
+        lead, tail = (1 + int(u * (step - 1)) for u in rng.random(2))
+        parts += [_black(lead), *forward_segments(rng, canvas, b - a - lead - tail), _black(tail)]
+    return parts
+
+
+def _black(n: int) -> BallPart:
+    return BallPart(Background(((0, 0, 0), (0, 0, 0))), (0, 0, 0), 0.0, 0.5, 0.5, 0.0, 1.0, n)
+
+
 def footage_arrow(reverse: bool) -> Recipe:
-    """Real footage played forwards, or the very same frames played backwards."""
+    """Real footage played forwards, or the very same frames played backwards.
+
+    Every forward piece lies inside one quarter, and the video is a whole number of ARROW_STEP_S long, so the
+    reversed video's quarters are the forward quarters in reverse order (to a sampled frame): each quarter mean
+    is a mean of whole pieces, and pieces are drawn the same way whatever their quarter (`_framed_quarters`).
+    """
 
     def build(rng: np.random.Generator, canvas: Canvas) -> Sketch:
-        segments = forward_segments(rng, canvas, canvas.frames(canvas.duration(rng)))
-        names = [CLIPS[s.clip].description for s in segments][:: -1 if reverse else 1]
+        steps = round(_frames(rng, canvas, ARROW_STEP_S) / canvas.fps / ARROW_STEP_S)
+        n_total = canvas.frames(ARROW_STEP_S * max(steps, min(2, round(canvas.duration_s[1] / ARROW_STEP_S)), 1))
+        segments = _framed_quarters(rng, canvas, n_total)
+        names = [CLIPS[s.clip].description for s in segments if isinstance(s, FootagePart)][:: -1 if reverse else 1]
         runs = [name for name, _ in groupby(names)]
         caption = f"{sequence_phrase(runs)}, played {DIRECTIONS[int(reverse)]}"
         primary = closed_qa(rng, "Is the footage played forwards or backwards?", DIRECTIONS[int(reverse)],
