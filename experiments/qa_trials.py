@@ -7,8 +7,10 @@ qa.projectors, qa.scoring, evaluation.stats); this script only picks variants an
     # 1. diagnosis, no LLM (~1 min): a logistic-regression probe from a video's tokens to the answer, per kind
     python experiments/qa_trials.py probe --data /tmp/lead/study/data
     # 2. bridge variants through the frozen LLM (minutes each on one core): overrides over conf/base + conf/study
-    python experiments/qa_trials.py bridge --data /tmp/lead/study/data --llm-cache /tmp/h5/llm_cache \
+    python experiments/qa_trials.py bridge --data /tmp/lead/study/data --llm-cache /work/main/data/06_models/llm_cache \
         --methods nextlevel,blind_shuffled --seeds 0 '{"base": {}, "pos": {"projector": {"position_embedding": true}}}'
+    # 3. the gap between two saved runs (a method and a control trained in separate processes)
+    python experiments/qa_trials.py gap ep4:nextlevel ep4_blind:blind_shuffled
 
 Run from the repository root with PYTHONPATH=src. Results of the runs behind docs/video_qa_trials.md are there.
 """
@@ -177,10 +179,24 @@ def run_bridge(data: str, variants: dict[str, dict], methods: list[str], seeds: 
                        "correct": {m: c.tolist() for m, c in correct.items()}}, f)
 
 
+def run_gap(pairs: list[str], out_dir: str = "/tmp/h5/trials") -> None:
+    """``variant:method variant:method``: the gap between two saved runs (e.g. a method and its blind control
+    trained in separate processes), by kind, paired over the same val questions."""
+    loaded = []
+    for pair in pairs:
+        variant, method = pair.split(":")
+        with open(f"{out_dir}/{variant}.json") as f:
+            saved = json.load(f)
+        loaded.append((np.array(saved["correct"][method]), np.array(saved["kinds"])))
+    (a, kinds), (b, _) = loaded
+    print(json.dumps({"gap": f"{pairs[0]} minus {pairs[1]}", "val": by_kind(a, kinds, b)}), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", choices=["probe", "bridge"])
-    parser.add_argument("variants", nargs="?", default="{}", help='bridge: {"name": {video_qa overrides}, ...}')
+    parser.add_argument("mode", choices=["probe", "bridge", "gap"])
+    parser.add_argument("variants", nargs="*", default=["{}"],
+                        help='bridge: {"name": {video_qa overrides}, ...}; gap: variant:method variant:method')
     parser.add_argument("--data", default="data", help="a finished run's data/ folder (read only)")
     parser.add_argument("--llm-cache", default=None, help="video_qa.llm.cache_dir for these runs")
     parser.add_argument("--methods", default="nextlevel,blind_shuffled")
@@ -189,11 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--c", type=float, default=0.5, help="probe: inverse L2 strength")
     args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("nlv_kedro").setLevel(logging.INFO)  # one line per epoch and per trained projector
     torch.set_num_threads(1)
     if args.mode == "probe":
         run_probe(args.data, [int(t) for t in args.tokens.split(",")], args.c)
         return 0
-    run_bridge(args.data, json.loads(args.variants), args.methods.split(","), [int(s) for s in args.seeds.split(",")],
+    if args.mode == "gap":
+        run_gap(args.variants)
+        return 0
+    run_bridge(args.data, json.loads(args.variants[0]), args.methods.split(","), [int(s) for s in args.seeds.split(",")],
                args.llm_cache)
     return 0
 
