@@ -10,6 +10,7 @@ import torch
 import yaml
 from pydantic import ValidationError
 
+from nlv_kedro.config import deep_merge
 from nlv_kedro.qa.artifact import projector_from_artifact, to_artifact
 from nlv_kedro.qa.bridge import Projector, ProjectorConfig
 from nlv_kedro.qa.config import VideoQAConfig
@@ -24,6 +25,12 @@ def _shipped(env: str) -> dict:
 
 def test_shipped_base_yaml_equals_the_code_defaults() -> None:
     assert VideoQAConfig.model_validate(_shipped("base")).model_dump() == VideoQAConfig().model_dump()
+
+
+def test_study_yaml_turns_the_position_embedding_on_and_keeps_the_rest_of_the_projector() -> None:
+    study = VideoQAConfig.model_validate(deep_merge(_shipped("base"), _shipped("study")))
+    assert study.projector.position_embedding is True
+    assert study.projector.model_copy(update={"position_embedding": False}) == VideoQAConfig().projector
 
 
 @pytest.mark.parametrize(("section", "key", "value"), [("projector", "position_embedding", "sometimes"),
