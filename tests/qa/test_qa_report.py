@@ -42,3 +42,9 @@ def test_qa_summary_keeps_means_and_the_goals_with_their_intervals() -> None:
     assert summary["accuracy"] == {"nextlevel": 61.0, "blind_shuffled": 52.0, "answer_prior": 59.0}
     assert summary["accuracy_by_type"]["nextlevel"] == {"order": 56.1}
     assert summary["goals"]["nextlevel_minus_best_blind_overall"]["lo"] == 2.5
+
+
+def test_qa_section_names_the_position_embedding_only_when_it_was_on() -> None:
+    assert "position embedding" not in render_markdown("r", [], [qa_section(METRICS)], {})
+    on = {**METRICS, "settings": {**METRICS["settings"], "projector": {"kind": "mlp", "position_embedding": True}}}
+    assert "projector `mlp` + position embedding" in render_markdown("r", [], [qa_section(on)], {})

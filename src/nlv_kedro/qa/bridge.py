@@ -28,6 +28,7 @@ class ProjectorConfig:
     max_tokens: int = 8                      # more chunks than this are mean-pooled in adjacent groups
     embed_std: float = 0.02                  # std of the LLM's token embeddings: soft tokens start at that scale
     dropout: float = 0.0                     # on the standardized inputs
+    position_embedding: bool = False         # a learned vector per soft-token position (order encoding)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +50,8 @@ class Projector(nn.Module):
         else:
             self.net = nn.Sequential(nn.Linear(config.in_dim, config.hidden_dim), nn.GELU(),
                                      nn.Linear(config.hidden_dim, config.llm_dim))
+        if config.position_embedding:  # (max_tokens, llm_dim); absent otherwise, so older artifacts still load
+            self.position = nn.Parameter(torch.randn(config.max_tokens, config.llm_dim) * config.embed_std)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -69,6 +72,16 @@ class Projector(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - self.input_mean) / self.input_std  # (..., in_dim)
         return self.net(self.dropout(x))           # (..., llm_dim)
+
+    def add_positions(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(n, llm_dim) one video's soft tokens -> the same plus the n first position vectors (when enabled).
+
+        The LLM's own rotary positions say where a soft token sits in the prompt but not which part of the video
+        it stands for; a learned vector per slot does, as a ViT's position embedding does for its patches."""
+        if not self.config.position_embedding:
+            return tokens
+        assert len(tokens) <= self.config.max_tokens, f"{len(tokens)} soft tokens, max_tokens is {self.config.max_tokens}"
+        return tokens + self.position[: len(tokens)]
 
 
 def pool_adjacent(x: torch.Tensor, max_tokens: int) -> torch.Tensor:

@@ -46,6 +46,8 @@ class ProjectorSpec(Strict):
     hidden_dim: int = Field(1024, ge=1)
     max_tokens: int = Field(8, ge=1)               # soft tokens per video; adjacent chunks are pooled beyond it
     dropout: float = Field(0.0, ge=0, lt=1)
+    # a learned vector per soft-token slot added to the projected tokens, so the LLM can tell first from last
+    position_embedding: bool = False
 
 
 class LoraConfig(Strict):

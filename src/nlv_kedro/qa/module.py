@@ -44,7 +44,7 @@ def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.
     device = projector.input_mean.device
     lengths = [len(item.vectors) for item in items]  # type: ignore[arg-type]
     stacked = torch.cat([item.vectors.to(device) for item in items])  # type: ignore[union-attr]  # (sum n, in_dim)
-    return list(torch.split(projector(stacked), lengths))  # each (n, llm_dim)
+    return [projector.add_positions(t) for t in torch.split(projector(stacked), lengths)]  # each (n, llm_dim)
 
 
 class VideoQAModule(L.LightningModule):

@@ -33,7 +33,8 @@ def fit_method(method: str, table: pd.DataFrame, vectors: dict[str, np.ndarray],
     p = params.projector
     embed_std = float(llm.model.get_input_embeddings().weight.std())
     config = ProjectorConfig(in_dim=train_x.shape[1], llm_dim=llm.embed_dim, kind=p.kind, hidden_dim=p.hidden_dim,
-                             max_tokens=p.max_tokens, embed_std=embed_std, dropout=p.dropout)
+                             max_tokens=p.max_tokens, embed_std=embed_std, dropout=p.dropout,
+                             position_embedding=p.position_embedding)
     projector = Projector(config)
     projector.set_input_stats(torch.from_numpy(train_x.mean(0)), torch.from_numpy(train_x.std(0)))
     lora = params.lora.peft_kwargs()

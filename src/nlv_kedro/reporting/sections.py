@@ -148,8 +148,10 @@ def qa_section(qa: dict | None) -> Section:
             for m, a in accuracy.items()]
     ci_rows = [[name.removeprefix("nextlevel_minus_"), *(ci(kinds.get(k)) for k in ("overall", *types))]
                for name, kinds in compared.items()]
+    projector = settings.get("projector", {})
+    positions = " + position embedding" if projector.get("position_embedding") else ""
     blocks: list = [
-        f"Frozen LLM `{settings.get('llm', '?')}`, projector `{settings.get('projector', {}).get('kind', '?')}`, "
+        f"Frozen LLM `{settings.get('llm', '?')}`, projector `{projector.get('kind', '?')}`{positions}, "
         f"seeds {settings.get('seeds', '?')}; multiple choice scored by answer log-likelihood on the test questions "
         "(accuracy in %, mean ± std over seeds for the trained methods). `blind_*`: the same projector and training "
         "fed no information about the video (zeros, or another video's vectors); `answer_prior`: the most frequent "
