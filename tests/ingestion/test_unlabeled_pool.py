@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from kedro.io import DataCatalog
 from pydantic import ValidationError
 
 from nlv_kedro.ingestion.config import IngestConfig
 from nlv_kedro.ingestion.steps import IngestError, accept_index, videos_to_encode
 from nlv_kedro.ingestion.validation import validate_table
 from nlv_kedro.pipelines.ingest import create_pipeline
-from tests.conftest import run_slice
+from tests.conftest import PROJECT_ROOT, run_slice
 
 
 def _table(labels: list[str], splits: list[str]) -> pd.DataFrame:
@@ -55,3 +57,11 @@ def test_bad_pool_parameters_name_the_key() -> None:
     with pytest.raises(ValidationError, match="labelled split"):
         IngestConfig(root=".", allowed_splits=["unlabeled"], unlabeled_splits=["unlabeled"],
                      missing_split_fractions={"unlabeled": 1.0})
+
+
+def test_a_data_folder_without_the_pool_file_loads_no_pool(tmp_path: Path) -> None:
+    entry = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_ingest.yml").read_text())["unlabeled_index"]
+    catalog = DataCatalog.from_config({"unlabeled_index": {**entry, "filepath": str(tmp_path / "pool.csv")}})
+    assert catalog.load("unlabeled_index") is None
+    catalog.save("unlabeled_index", pd.DataFrame({"video_id": ["0001"], "split": ["unlabeled"]}))
+    assert catalog.load("unlabeled_index")["video_id"].tolist() == ["0001"]
