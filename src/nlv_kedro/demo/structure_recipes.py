@@ -26,6 +26,7 @@ from itertools import groupby
 import numpy as np
 
 from nlv_kedro.demo import shape_recipes as sr
+from nlv_kedro.demo.chunk_grid import PLAN, QUARTERS, chunk_grid, quarter_spans
 from nlv_kedro.demo.footage import CLIPS
 from nlv_kedro.demo.footage_recipes import footage, random_crop
 from nlv_kedro.demo.language import (
@@ -40,9 +41,6 @@ from nlv_kedro.demo.language import (
 )
 from nlv_kedro.demo.plan import Canvas, Recipe, Sketch
 from nlv_kedro.demo.scenes import Background, BallPart, FootagePart, Insert, InsertsPart
-from nlv_kedro.video.chunking import fixed_count_chunks
-from nlv_kedro.video.config import PlanConfig
-from nlv_kedro.video.sampling import uniform_indices
 
 FOOTAGE: tuple[str, ...] = ("bunny", "bikes", "carphone")  # backgrounds, parts a/b/c, arrow-of-time footage
 CLIP_NAMES: tuple[str, ...] = tuple(CLIPS[c].description for c in FOOTAGE)
@@ -53,8 +51,6 @@ DIRECTIONS: tuple[str, ...] = ("forwards", "backwards")
 INSERT_S = (1.0, 1.5)  # seconds an insert lasts: at least two frames at the default 2 fps sampling
 PART_MIN_S = 1.0  # shortest of the three parts
 FILLER_CROSS_S = 2.5  # seconds the parts' filler ball takes to cross the frame once
-PLAN = PlanConfig()  # the shipped frame plan (conf/base parameters_preprocess.yml), which the placement targets
-QUARTERS = 4  # 2- and 4-segment pooling both split at quarter boundaries
 MIN_S = 10.0  # shortest insert and parts video: 5 chunks, so that one quarter holds two
 ARROW_STEP_S = 8.0  # arrow-of-time videos are whole multiples of this (4 chunks), at least two where they fit
 
@@ -76,21 +72,6 @@ def _frames(rng: np.random.Generator, canvas: Canvas, min_s: float) -> int:
     lo, hi = canvas.duration_s
     lo_s, hi_s = max(lo, min_s), max(hi, min_s)
     return canvas.frames(lo_s + rng.random() * (hi_s - lo_s))
-
-
-def chunk_grid(canvas: Canvas, n_total: int) -> list[tuple[int, int, int]]:
-    """(first frame, end frame, quarter) of each chunk the shipped frame plan makes of an `n_total`-frame video.
-
-    The plan samples 2 frames a second and groups 4 sampled frames into a chunk (a short tail joins the last
-    one); segment pooling puts chunk t of n into quarter floor(4t / n) (`models.pooling`). A chunk's frames
-    run from its first sampled frame to the next chunk's, so anything drawn inside them lands in that chunk
-    only (assuming no frame is dropped as a near-duplicate: the backgrounds here always move).
-    """
-    sampled = uniform_indices(n_total, canvas.fps, PLAN.target_fps, PLAN.max_frames)
-    bounds = fixed_count_chunks(len(sampled), PLAN.frames_per_chunk, PLAN.min_chunk)
-    edges = [*(int(i) for i in sampled[bounds[:, 0]]), n_total]
-    n = len(bounds)
-    return [(edges[t], edges[t + 1], t * QUARTERS // n) for t in range(n)]
 
 
 def _quarter(rng: np.random.Generator, canvas: Canvas, need: int) -> tuple[int, list[tuple[int, int]]]:
@@ -126,12 +107,6 @@ def _long_start(run: list[tuple[int, int, int]], starts: list[int], d: int) -> i
     if q0 == q2:
         return starts[0] + (starts[2] - starts[0] - 2 * d) // 2
     return b1 - d if q0 != q1 else b2 - 2 * d
-
-
-def _quarter_spans(canvas: Canvas, n_total: int) -> list[tuple[int, int]]:
-    """(first frame, end frame) of each quarter as segment pooling sees it under the shipped frame plan."""
-    grid = chunk_grid(canvas, n_total)
-    return [(min(a for a, _, q in grid if q == k), max(b for _, b, q in grid if q == k)) for k in range(QUARTERS)]
 
 
 def _inside(rng: np.random.Generator, chunk: tuple[int, int], d: int, margin: tuple[float, float]) -> int:
@@ -271,7 +246,7 @@ def _framed_quarters(rng: np.random.Generator, canvas: Canvas, n_total: int) -> 
     """
     step = canvas.fps / PLAN.target_fps
     parts: list[FootagePart | BallPart] = []
-    for a, b in _quarter_spans(canvas, n_total):
+    for a, b in quarter_spans(canvas, n_total):
         lead, tail = (1 + int(u * (step - 1)) for u in rng.random(2))
         parts += [_black(lead), *forward_segments(rng, canvas, b - a - lead - tail), _black(tail)]
     return parts
