@@ -54,7 +54,8 @@ def pretraining_ids(video_index: pd.DataFrame, unlabeled_index: pd.DataFrame | N
     splits = split_ids(video_index, store)
     pool: list[str] = []
     if params.use_unlabeled and unlabeled_index is not None and len(unlabeled_index):
-        pool = [v for v in unlabeled_index["video_id"].astype(str) if v in store and v not in set(splits["train"])]
+        labelled = set(splits["train"])
+        pool = [v for v in unlabeled_index["video_id"].astype(str) if v in store and v not in labelled]
     return splits["train"] + pool, splits["val"], len(pool)
 
 
