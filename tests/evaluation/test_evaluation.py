@@ -156,6 +156,26 @@ def test_fit_probe_separable_blobs() -> None:
     assert c_empty == 1.0
 
 
+def test_row_span_probe_is_the_full_dimensional_optimum() -> None:
+    """Fewer rows than dimensions: the fit in the rows' span is the same model as lbfgs on all D dimensions."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from nlv_kedro.evaluation.probe import RowSpan, _make_probe
+
+    (xtr, ytr), (xte, _) = _blobs(3, 0, dim=60), _blobs(5, 1, dim=60)  # 12 rows, 60 dimensions
+    for c in (0.1, 10.0):
+        ours = _make_probe(c, 5000).fit(xtr, ytr)
+        assert ours.named_steps["span"].basis_.shape == (60, 11)  # 12 centered rows span 11 dimensions
+        scaler = StandardScaler().fit(xtr)
+        full = LogisticRegression(C=c, tol=1e-10, max_iter=100_000).fit(scaler.transform(xtr), ytr)
+        assert np.allclose(ours.predict_proba(xte), full.predict_proba(scaler.transform(xte)), atol=1e-3)
+    tall = RowSpan().fit(xtr[:, :5])  # more rows than dimensions: nothing to project
+    assert tall.basis_ is None and np.array_equal(tall.transform(xtr[:, :5]), xtr[:, :5])
+    rank_two = RowSpan().fit(np.repeat(xtr[:2], 3, axis=0))  # repeated rows: the basis has the rows' rank
+    assert rank_two.basis_.shape == (60, 2)
+
+
 def test_probe_curve_shapes_subsets_and_json() -> None:
     (xtr, ytr), (xva, yva), (xte, yte) = _blobs(6, 0), _blobs(5, 1), _blobs(10, 2)
     subsets = {"order_dependent": yte < 2, "other": yte >= 2}

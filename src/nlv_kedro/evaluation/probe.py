@@ -4,6 +4,10 @@ Protocol: for k shots per class and several seeds, draw k training examples per 
 only), standardize with statistics of those examples, pick C on the validation split, report top-1/top-5
 on the test split. Everything returned by :func:`probe_curve` is plain python floats and lists so it can go
 straight into a JSON / metrics dataset.
+
+Solver: with fewer training rows than dimensions (every few-shot fit), the L2-regularized optimum lies in the
+span of the training rows (stationarity: w = -C X^T (p - y)), so the fit runs on the rows' coordinates in that
+span (:class:`RowSpan`): the same optimum, found in n instead of D dimensions, and run to a tighter tolerance.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
@@ -22,6 +27,10 @@ from sklearn.preprocessing import StandardScaler
 from nlv_kedro.evaluation.config import DEFAULT_C_GRID
 
 logger = logging.getLogger(__name__)
+
+PROBE_TOL = 1e-6  # lbfgs gradient tolerance (sklearn's 1e-4 stops weakly regularized few-shot fits far from the optimum)
+PROBE_MAX_ITER = 5000
+
 
 def few_shot_indices(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Indices into ``labels`` with exactly ``k`` per class, drawn without replacement, returned sorted.
@@ -48,10 +57,35 @@ def few_shot_indices(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
 
 
+class RowSpan(TransformerMixin, BaseEstimator):
+    """Coordinates in the span of the training rows: an exact reparametrization of an L2-penalized linear model.
+
+    ``fit`` keeps an orthonormal basis V (D x r) of the training rows (r = their rank, from an SVD); ``transform``
+    returns x V. For any w = V u, w.x = u.(x V) and |w| = |u|, and the L2-penalized optimum has this form, so a
+    linear model fitted on the coordinates is the full-dimensional one. With at least as many rows as dimensions
+    the basis would be the whole space, so nothing is projected.
+    """
+
+    def fit(self, x: np.ndarray, y: object = None) -> RowSpan:
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[0] >= x.shape[1]:
+            self.basis_: np.ndarray | None = None
+            return self
+        _, s, vt = np.linalg.svd(x, full_matrices=False)
+        rank = int((s > s.max(initial=0.0) * max(x.shape) * np.finfo(np.float64).eps).sum())
+        self.basis_ = vt[: max(rank, 1)].T
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return x if self.basis_ is None else x @ self.basis_
+
+
 def _make_probe(c: float, max_iter: int) -> Pipeline:
     # lbfgs on >2 classes is multinomial (softmax) in sklearn >= 1.5; for 2 classes it is the equivalent binary model.
     return Pipeline(
-        [("scale", StandardScaler()), ("logreg", LogisticRegression(C=c, solver="lbfgs", max_iter=max_iter))]
+        [("scale", StandardScaler()), ("span", RowSpan()),
+         ("logreg", LogisticRegression(C=c, solver="lbfgs", max_iter=max_iter, tol=PROBE_TOL))]
     )
 
 
@@ -70,7 +104,7 @@ def fit_probe(
     val_x: np.ndarray,
     val_y: np.ndarray,
     c_grid: Sequence[float] = DEFAULT_C_GRID,
-    max_iter: int = 2000,
+    max_iter: int = PROBE_MAX_ITER,
 ) -> tuple[object, float]:
     """Fit standardize + logistic regression, choosing C from ``c_grid`` by validation accuracy.
 
