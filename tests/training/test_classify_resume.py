@@ -86,3 +86,23 @@ def test_the_same_seed_trains_the_same_classifier(tmp_path: Path) -> None:
     (first, a), (second, b) = (fit_at(str(tmp_path / run), max_epochs=2) for run in ("a", "b"))
     assert a["history"] == b["history"]
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
+
+
+def test_pretrained_lr_scale_slows_only_the_pretrained_network(tmp_path: Path) -> None:
+    """Fine-tuning trains the pretrained weights at lr x scale, its head at lr; a from-scratch network ignores it."""
+    from pydantic import ValidationError
+
+    from nlv_kedro.training.classify import SequenceClassifier
+
+    network = NextLevelModel(NextLevelConfig(input_dim=DIM, d_model=16, n_layers=1, n_heads=2, head_hidden=16,
+                                             max_chunks=8))
+    config = ClassifierConfig(lr=1e-3, pretrained_lr_scale=0.1, checkpoint_dir=str(tmp_path))
+    labels = {"train": torch.zeros(2, dtype=torch.long)}
+    tuned = SequenceClassifier(network, 2, labels, config, pretrained=True).configure_optimizers()
+    scratch = SequenceClassifier(network, 2, labels, config, pretrained=False).configure_optimizers()
+    assert [g["lr"] for g in tuned.param_groups] == pytest.approx([1e-4, 1e-3])
+    assert [g["lr"] for g in scratch.param_groups] == pytest.approx([1e-3, 1e-3])
+    assert sum(len(g["params"]) for g in tuned.param_groups) == len(list(network.parameters())) + 2  # + head
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValidationError, match="pretrained_lr_scale"):
+            ClassifierConfig(pretrained_lr_scale=bad)

@@ -41,9 +41,9 @@ class SequenceClassifier(L.LightningModule):
     """Network -> pooled video vector -> linear head; one ``model_step`` for train / val / test."""
 
     def __init__(self, network: NextLevelModel, n_classes: int, labels: dict[str, torch.Tensor],
-                 config: ClassifierConfig) -> None:
+                 config: ClassifierConfig, pretrained: bool = False) -> None:
         super().__init__()
-        self.network, self.config = network, config
+        self.network, self.config, self.pretrained = network, config, pretrained
         self.head = nn.Linear(network.config.pooled_dim, n_classes)
         self._labels = labels  # split name -> (N,) class index per dataset position
 
@@ -67,19 +67,24 @@ class SequenceClassifier(L.LightningModule):
         self.log_dict({"val/loss": loss, "val/acc": acc}, on_epoch=True, prog_bar=True, batch_size=len(batch["x"]))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+        scale = self.config.pretrained_lr_scale if self.pretrained else 1.0
+        groups = [{"params": self.network.parameters(), "lr": self.config.lr * scale},
+                  {"params": self.head.parameters(), "lr": self.config.lr}]
+        return torch.optim.AdamW(groups, lr=self.config.lr, weight_decay=self.config.weight_decay)
 
 
 def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: Sequences, train_y: np.ndarray,
                    val: Sequences, val_y: np.ndarray, n_classes: int, config: ClassifierConfig,
-                   seed: int = 0, name: str = "classifier") -> tuple[SequenceClassifier, dict]:
-    """Train with early stopping on val accuracy; the best epoch's weights are restored.
+                   seed: int = 0, name: str = "classifier", pretrained: bool = False,
+                   ) -> tuple[SequenceClassifier, dict]:
+    """Train with early stopping on val accuracy; the best epoch's weights are restored. ``pretrained``: the
+    network holds pretrained weights (they train at ``lr * config.pretrained_lr_scale``).
 
     Every epoch ends with ``<config.checkpoint_dir>/<name>/last.ckpt``; with ``config.resume`` a killed run
     continues from it (history, best epoch and early-stopping count included)."""
     L.seed_everything(seed, workers=True)
     labels = {"train": torch.as_tensor(train_y), "val": torch.as_tensor(val_y)}
-    module = SequenceClassifier(network, n_classes, labels, config)
+    module = SequenceClassifier(network, n_classes, labels, config, pretrained)
     best = KeepBest("val/acc", "max", ("train/loss", "train/acc", "val/loss", "val/acc"))
     checkpoint_dir = Path(config.checkpoint_dir) / name
     trainer = L.Trainer(

@@ -131,7 +131,8 @@ def _train_head(videos: _LabelledVideos, method: str, train_rows: np.ndarray, to
                 "pretrained" if method == "nextlevel_finetuned" else "random", len(train_rows))
     val = videos.parts["val"]
     module, info = fit_classifier(network, videos.standardizer, videos.subset(train_rows), videos.y[train_rows],
-                                  videos.subset(val), videos.y[val], int(videos.y.max()) + 1, config, seed, name)
+                                  videos.subset(val), videos.y[val], int(videos.y.max()) + 1, config, seed, name,
+                                  pretrained=method == "nextlevel_finetuned")
     return module, info, network
 
 
