@@ -79,3 +79,25 @@ def test_full_probe_correct_list_matches_top1() -> None:
     assert len(metrics["correct"]) == 15 and set(metrics["correct"]) <= {0, 1}
     assert np.mean(metrics["correct"]) == pytest.approx(metrics["top1"]) and c > 0
     assert np.mean(np.asarray(metrics["correct"])[y[1::2] == 0]) == pytest.approx(metrics["top1_first"])
+
+
+def test_few_shot_curves_are_compared_point_by_point_on_the_same_draws() -> None:
+    """Each shot count both curves ran gets a paired CI (seeds averaged per video); no curve, no block."""
+    from nlv_kedro.reporting.downstream_tables import curve_rows
+
+    n = 30
+    ours = {**_probe([1] * n), "shots": [1, 2], "correct": [[[1] * n, [1] * n], [[1] * n, [0] * n]]}
+    untrained = {**_probe([0] * n), "shots": [1, 2, 4], "correct": [[[0] * n] * 2, [[0] * n] * 2, [[1] * n] * 2]}
+    probe = {"mean_pool": _probe([0] * n), "nextlevel_frozen": ours, "nextlevel_untrained": untrained}
+    curve = method_comparisons(probe, {}, {})["curve"]
+    # mean_pool (the best baseline here) ran no curve, so only the untrained control is compared
+    assert list(curve) == ["nextlevel_frozen"] and list(curve["nextlevel_frozen"]) == ["vs_untrained"]
+    points = curve["nextlevel_frozen"]["vs_untrained"]
+    assert points["against"] == "nextlevel_untrained"
+    assert set(points) == {"against", "1", "2"}  # 4 shots: only the control ran it
+    assert points["1"]["diff"] == pytest.approx(1.0) and points["1"]["beats"]
+    assert points["2"]["diff"] == pytest.approx(0.5) and points["2"]["beats"]  # one of two draws right, every video
+    rows = curve_rows({"comparisons": {"curve": curve}})
+    assert [r[2] for r in rows] == ["1", "2"] and rows[0][-1] == "yes"
+    no_curves = {m: _probe(r["full"]["correct"]) for m, r in probe.items()}
+    assert method_comparisons(no_curves, {}, {})["curve"] == {}

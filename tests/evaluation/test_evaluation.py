@@ -185,6 +185,8 @@ def test_probe_curve_shapes_subsets_and_json() -> None:
         assert len(out[f"{key}_mean"]) == 3 and out[f"{key}_std"] == [0.0, 0.0, 0.0]
     assert set(out["full"]) == {"top1", "top5", "top1_order_dependent", "top1_other", "correct"}
     assert out["full"]["top1"] >= 0.95 and np.mean(out["full"]["correct"]) == pytest.approx(out["full"]["top1"])
+    assert np.shape(out["correct"]) == (3, 1, len(yte))  # shots x seeds x test rows
+    assert [np.mean(c) for c in out["correct"]] == pytest.approx(out["top1_mean"])
     json.dumps(out)  # plain python types only
     several = probe_curve(xtr, ytr, xva, yva, xte, yte, shots=(1,), seeds=(0, 1, 2))
     assert len(several["top1_mean"]) == 1 and len(several["c_chosen"][0]) == 3

@@ -8,7 +8,9 @@ Numpy only (no torch, no scikit-learn), so the report can import :func:`method_r
 - ``comparisons``: ``best_baseline`` (the best frozen non-NextLevel method by full-probe test top-1: choosing
   it on test favours the baseline, so the comparison is conservative), ``probe`` {NextLevel method:
   {``vs_best_baseline`` | ``vs_untrained``: {``against``, ``overall``, <subset>...}}} and ``finetune_head``
-  {``nextlevel_finetuned``: {``vs_scratch``: ...}}, each comparison being
+  {``nextlevel_finetuned``: {``vs_scratch``: ...}}, ``curve`` {NextLevel method: {``vs_best_baseline`` |
+  ``vs_untrained``: {``against``, <k shots>: overall comparison}}} for the few-shot points both methods ran
+  (the same draws, seeds averaged per video; absent when a method has no curve), each comparison being
   :func:`nlv_kedro.evaluation.stats.paired_bootstrap` (diff, lo, hi, n, beats = lo > 0) of 0/1 correctness;
 - ``label_efficiency`` (only when ``downstream.label_efficiency.enabled``): {k labels per class: {
   ``transformer_scratch`` | ``nextlevel_finetuned``: {head_top1, correct [draw][test video]}, ``vs_scratch``}}.
@@ -73,14 +75,28 @@ def method_comparisons(probe: Mapping[str, dict], finetune: Mapping[str, dict],
     """The ``comparisons`` block (schema in the module docstring) from per-method results with ``correct`` lists."""
     baseline = best_baseline(probe, list(finetune))
     references = {"vs_best_baseline": baseline, "vs_untrained": UNTRAINED if UNTRAINED in probe else None}
-    result: dict = {"best_baseline": baseline, "probe": {}, "finetune_head": {}}
+    result: dict = {"best_baseline": baseline, "probe": {}, "finetune_head": {}, "curve": {}}
     for method in (m for m in NEXTLEVEL_METHODS if m in probe):
         correct = probe[method]["full"]["correct"]
         result["probe"][method] = {
             name: {"against": ref, **compare(correct, probe[ref]["full"]["correct"], subsets, seed)}
             for name, ref in references.items() if ref is not None}
+        curves = {name: _curve_comparison(probe[method], probe[ref], ref, seed)
+                  for name, ref in references.items() if ref is not None}
+        if any(len(c) > 1 for c in curves.values()):
+            result["curve"][method] = {name: c for name, c in curves.items() if len(c) > 1}
     if "nextlevel_finetuned" in finetune and SCRATCH in finetune:
         result["finetune_head"]["nextlevel_finetuned"] = {"vs_scratch": {
             "against": SCRATCH,
             **compare(finetune["nextlevel_finetuned"]["correct"], finetune[SCRATCH]["correct"], subsets, seed)}}
     return result
+
+
+def _curve_comparison(result: Mapping, reference: Mapping, against: str, seed: int) -> dict:
+    """Paired bootstrap of two few-shot curves at each shot count both ran ({"against": ...} only if none)."""
+    ours = dict(zip(result.get("shots", []), result.get("correct", [])))
+    theirs = dict(zip(reference.get("shots", []), reference.get("correct", [])))
+    out: dict = {"against": against}
+    for k in (k for k in ours if k in theirs and np.shape(ours[k]) == np.shape(theirs[k])):
+        out[str(k)] = paired_bootstrap(ours[k], theirs[k], seed=seed)
+    return out

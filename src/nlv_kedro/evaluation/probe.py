@@ -205,10 +205,15 @@ def full_probe(
     """
     model, c = fit_probe(train_x, train_y, val_x, val_y, c_grid)
     metrics: dict = {name: float(v) for name, v in evaluate_probe(model, test_x, test_y, subsets).items()}
-    classes = np.asarray(model.classes_)  # type: ignore[attr-defined]
-    predicted = classes[np.argmax(model.predict_proba(np.asarray(test_x)), axis=1)]  # type: ignore[attr-defined]
-    metrics["correct"] = (predicted == np.asarray(test_y)).astype(int).tolist()
+    metrics["correct"] = _correct(model, test_x, test_y)
     return metrics, float(c)
+
+
+def _correct(model: object, x: np.ndarray, y: np.ndarray) -> list[int]:
+    """0/1 top-1 hit per row (ties to the first class, as in :func:`topk_accuracy`)."""
+    classes = np.asarray(model.classes_)  # type: ignore[attr-defined]
+    predicted = classes[np.argmax(model.predict_proba(np.asarray(x)), axis=1)]  # type: ignore[attr-defined]
+    return (predicted == np.asarray(y)).astype(int).tolist()
 
 
 def probe_curve(
@@ -228,8 +233,9 @@ def probe_curve(
     ``subsets`` are boolean masks over the *test* rows. Shot counts larger than the smallest train class
     are skipped and listed under ``skipped_shots``; empty ``shots`` gives the all-train probe only. Std is the
     population std (0 for a single seed). ``<metric>_mean`` / ``<metric>_std`` lists align with ``shots`` (the
-    shot counts actually run); ``c_chosen`` holds the chosen C per shot and seed, ``full_C`` the C of the
-    all-train probe, whose ``full`` metrics carry the per-test-row ``correct`` list (:func:`full_probe`).
+    shot counts actually run); ``c_chosen`` holds the chosen C per shot and seed, ``correct`` the 0/1 top-1 hit
+    per shot, seed and test row (for paired CIs between methods drawn with the same seeds), ``full_C`` the C of
+    the all-train probe, whose ``full`` metrics carry the per-test-row ``correct`` list (:func:`full_probe`).
     """
     train_x, train_y = np.asarray(train_x), np.asarray(train_y)
     if not seeds:
@@ -241,22 +247,25 @@ def probe_curve(
     if skipped:
         logger.info("probe curve: skipping shots %s (smallest train class has %d examples)", skipped, smallest)
     metric_names = ["top1", "top5"] + [f"top1_{name}" for name in (subsets or {})]
-    result: dict = {"shots": run, "skipped_shots": skipped, "c_chosen": []}
+    result: dict = {"shots": run, "skipped_shots": skipped, "c_chosen": [], "correct": []}
     for name in metric_names:
         result[f"{name}_mean"], result[f"{name}_std"] = [], []
     for k in run:
         per_seed: list[dict[str, float]] = []
         cs: list[float] = []
+        hits: list[list[int]] = []
         for seed in seeds:
             idx = few_shot_indices(train_y, k, int(seed))
             model, c = fit_probe(train_x[idx], train_y[idx], val_x, val_y, c_grid)
             per_seed.append(evaluate_probe(model, test_x, test_y, subsets))
             cs.append(float(c))
+            hits.append(_correct(model, test_x, test_y))
         for name in metric_names:
             values = np.array([m[name] for m in per_seed], dtype=np.float64)
             result[f"{name}_mean"].append(float(values.mean()))
             result[f"{name}_std"].append(float(values.std()))
         result["c_chosen"].append(cs)
+        result["correct"].append(hits)
         logger.info("probe curve: %d-shot top1 %.4f", k, result["top1_mean"][-1])
     result["full"], result["full_C"] = full_probe(train_x, train_y, val_x, val_y, test_x, test_y, subsets, c_grid)
     logger.info("probe curve: full-train top1 %.4f (C=%g)", result["full"]["top1"], result["full_C"])

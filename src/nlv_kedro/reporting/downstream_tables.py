@@ -75,3 +75,14 @@ def label_efficiency_rows(downstream: dict) -> list[list]:
     """Head test top-1 with k labels per class: from scratch, fine-tuned, and their difference with its CI."""
     return [[k, pct(row["transformer_scratch"]["head_top1"]), pct(row["nextlevel_finetuned"]["head_top1"]),
              *_ci(row["vs_scratch"])] for k, row in downstream.get("label_efficiency", {}).items()]
+
+
+def curve_rows(downstream: dict) -> list[list]:
+    """Few-shot probe points: NextLevel minus its references at each shot count both ran (draws averaged)."""
+    rows = []
+    for method, against in downstream.get("comparisons", {}).get("curve", {}).items():
+        for key, title in REFERENCES:
+            block = against.get(key, {})
+            for k, result in ((k, r) for k, r in block.items() if k != "against"):
+                rows.append([label(method), f"{title} ({label(block['against'])})", k, *_ci(result)])
+    return rows

@@ -8,6 +8,7 @@ from nlv_kedro.evaluation.comparisons import method_results
 from nlv_kedro.reporting.downstream_tables import (
     comparison_rows,
     finetune_rows,
+    curve_rows,
     label_efficiency_rows,
     probe_rows,
     probe_subsets,
@@ -117,6 +118,9 @@ def downstream_section(downstream: dict) -> Section:
                  label_efficiency_rows(downstream), f"Label efficiency of the supervised heads ({ci})")]
           if downstream.get("label_efficiency") else []),
         Table(["method", *(f"{k}-shot" for k in shots)], few, "Few-shot linear probe, test top-1 % (mean over seeds)"),
+        *([Table(["NextLevel", "against", "labels per class", "difference", "beats"], curve_rows(downstream),
+                 f"Few-shot linear probe: NextLevel minus its references at each shot count ({ci}, draws averaged "
+                 "per video)")] if curve_rows(downstream) else []),
         Plot("probe_curves_plot", "Few-shot linear-probe curves (mean ± std over seeds), as in the thesis' figure."),
         Table(["method", "NMI", "ARI", "purity"], clustering, "k-means clustering (k = number of classes)"),
         Table(["method", "t2v R@1", "t2v R@5", "t2v R@10", "t2v MdR", "v2t R@1", "v2t R@5", "v2t R@10", "v2t MdR"],
