@@ -7,8 +7,8 @@ import pandas as pd
 from nlv_kedro.evaluation.comparisons import method_results
 from nlv_kedro.reporting.downstream_tables import (
     comparison_rows,
-    finetune_rows,
     curve_rows,
+    finetune_rows,
     label_efficiency_rows,
     probe_rows,
     probe_subsets,
@@ -99,6 +99,7 @@ def downstream_section(downstream: dict) -> Section:
     retrieval = [[label(m), *(fmt(t["retrieval"][d].get(k), 1) for d, k in ranks)]
                  for m, t in methods.items() if "retrieval" in t]
     best = comparisons.get("best_baseline")
+    curve = curve_rows(downstream)
     pooling = methods.get("transformer_scratch", {}).get("finetune", {}).get("pooling", "?")
     ci = "difference in test top-1 points, 95% paired bootstrap CI over test videos; beats = CI above 0"
     return Section("downstream", "Downstream evaluation (test split)", [
@@ -118,9 +119,9 @@ def downstream_section(downstream: dict) -> Section:
                  label_efficiency_rows(downstream), f"Label efficiency of the supervised heads ({ci})")]
           if downstream.get("label_efficiency") else []),
         Table(["method", *(f"{k}-shot" for k in shots)], few, "Few-shot linear probe, test top-1 % (mean over seeds)"),
-        *([Table(["NextLevel", "against", "labels per class", "difference", "beats"], curve_rows(downstream),
+        *([Table(["NextLevel", "against", "labels per class", "difference", "beats"], curve,
                  f"Few-shot linear probe: NextLevel minus its references at each shot count ({ci}, draws averaged "
-                 "per video)")] if curve_rows(downstream) else []),
+                 "per video)")] if curve else []),
         Plot("probe_curves_plot", "Few-shot linear-probe curves (mean ± std over seeds), as in the thesis' figure."),
         Table(["method", "NMI", "ARI", "purity"], clustering, "k-means clustering (k = number of classes)"),
         Table(["method", "t2v R@1", "t2v R@5", "t2v R@10", "t2v MdR", "v2t R@1", "v2t R@5", "v2t R@10", "v2t MdR"],
