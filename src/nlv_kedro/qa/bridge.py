@@ -80,7 +80,9 @@ class Projector(nn.Module):
         it stands for; a learned vector per slot does, as a ViT's position embedding does for its patches."""
         if not self.config.position_embedding:
             return tokens
-        assert len(tokens) <= self.config.max_tokens, f"{len(tokens)} soft tokens, max_tokens is {self.config.max_tokens}"
+        if len(tokens) > self.config.max_tokens:
+            raise ValueError(f"{len(tokens)} soft tokens for one video, but the projector's position embedding has "
+                             f"max_tokens={self.config.max_tokens} slots: pool the chunks first (pool_adjacent)")
         return tokens + self.position[: len(tokens)]
 
 
@@ -98,6 +100,28 @@ class EncodedPrompt:
 
     before: list[int]
     after: list[int]
+
+
+@dataclass
+class QAItem:
+    """One training or scoring row: prompt ids, the video's (pooled) chunk vectors, answer ids, and (for the
+    ``choices`` training objective) every offered choice's ids with the index of the right one."""
+
+    prompt: EncodedPrompt
+    vectors: torch.Tensor | None  # (n, in_dim) or None for text-only
+    answer: list[int]
+    choices: list[list[int]] | None = None
+    correct: int | None = None
+
+
+def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.Tensor | None]:
+    """Project every row's vectors in one call, then split back per row."""
+    if projector is None or all(item.vectors is None for item in items):
+        return [None] * len(items)
+    device = projector.input_mean.device
+    lengths = [len(item.vectors) for item in items]  # type: ignore[arg-type]
+    stacked = torch.cat([item.vectors.to(device) for item in items])  # type: ignore[union-attr]  # (sum n, in_dim)
+    return [projector.add_positions(t) for t in torch.split(projector(stacked), lengths)]  # each (n, llm_dim)
 
 
 def encode_prompt(tokenizer: PreTrainedTokenizerBase, question: str, with_video: bool,

@@ -16,13 +16,16 @@ Method = Literal["text_only", "text_only_normalized", "mean_pool", "frozen_chunk
 
 
 class TrainConfig(Strict):
-    """Training of the projector (the schema of ``video_qa.training``); next-token loss on answer tokens."""
+    """Training of the projector (the schema of ``video_qa.training``)."""
 
     lr: float = Field(5e-3, gt=0)            # AdamW; the projector is small and starts from scratch
     weight_decay: float = Field(0.0, ge=0)
     max_epochs: int = Field(2, ge=1)
     patience: int = Field(1, ge=1)           # epochs without a better val loss before stopping
     batch_size: int = Field(4, ge=1)
+    # answer: next-token loss on the answer's tokens (LLaVA); choices: plus softmax cross-entropy over the offered
+    # choices' log-likelihoods, the ranking that scoring uses (T-Few's choice loss); every QA row needs choices
+    objective: Literal["answer", "choices"] = "answer"
     accelerator: str = "cpu"                 # "auto" uses a GPU when there is one
     # torch.use_deterministic_algorithms (warn-only) from training on: the same seed trains the same weights on a
     # GPU too (no effect on CPU results); Lightning also sets CUBLAS_WORKSPACE_CONFIG when it is unset

@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nlv_kedro.qa.bridge import encode_answer, encode_prompt, pool_adjacent
+from nlv_kedro.qa.bridge import QAItem, encode_answer, encode_prompt, pool_adjacent
+from nlv_kedro.qa.choices import Question
 from nlv_kedro.qa.llm import LoadedLLM, end_of_turn_id
-from nlv_kedro.qa.module import QAItem
-from nlv_kedro.qa.scoring import Question
 
 
 def video_tokens_input(vectors: np.ndarray | None, max_tokens: int) -> torch.Tensor | None:
@@ -24,13 +23,18 @@ def video_tokens_input(vectors: np.ndarray | None, max_tokens: int) -> torch.Ten
 
 def training_items(rows: pd.DataFrame, vectors: Mapping[str, np.ndarray] | None, llm: LoadedLLM,
                    max_tokens: int, system_prompt: str | None) -> list[QAItem]:
-    """One item per QA row, the answer as target; ``vectors`` None means text only."""
+    """One item per QA row, the answer as target (and the offered choices, when the row has them and they hold
+    the answer); ``vectors`` None means text only."""
     end_id = end_of_turn_id(llm.tokenizer)
     items = []
     for row in rows.itertuples(index=False):
         x = video_tokens_input(vectors[row.video_id], max_tokens) if vectors is not None else None
         prompt = encode_prompt(llm.tokenizer, row.question, with_video=x is not None, system_prompt=system_prompt)
-        items.append(QAItem(prompt, x, encode_answer(llm.tokenizer, row.answer, end_id)))
+        offered = getattr(row, "choices", None)
+        choices = [str(c) for c in offered] if isinstance(offered, (list, tuple, np.ndarray)) else []
+        encoded = [encode_answer(llm.tokenizer, c, end_id) for c in choices] if row.answer in choices else None
+        items.append(QAItem(prompt, x, encode_answer(llm.tokenizer, row.answer, end_id), encoded,
+                            choices.index(row.answer) if encoded else None))
     return items
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,34 +20,17 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from nlv_kedro.qa.config import TrainConfig
-from nlv_kedro.qa.bridge import EncodedPrompt, Projector, answer_loss, splice
+from nlv_kedro.qa.bridge import Projector, QAItem, answer_loss, soft_tokens, splice
+from nlv_kedro.qa.choices import choice_loss
 from nlv_kedro.training.fit import AtomicCheckpointIO, last_checkpoint, resume_checkpoint
 from nlv_kedro.training.keep_best import KeepBest
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class QAItem:
-    """One training or scoring row: prompt ids, the video's (pooled) chunk vectors, answer ids."""
-
-    prompt: EncodedPrompt
-    vectors: torch.Tensor | None  # (n, in_dim) or None for text-only
-    answer: list[int]
-
-
-def soft_tokens(projector: Projector | None, items: list[QAItem]) -> list[torch.Tensor | None]:
-    """Project every row's vectors in one call, then split back per row."""
-    if projector is None or all(item.vectors is None for item in items):
-        return [None] * len(items)
-    device = projector.input_mean.device
-    lengths = [len(item.vectors) for item in items]  # type: ignore[arg-type]
-    stacked = torch.cat([item.vectors.to(device) for item in items])  # type: ignore[union-attr]  # (sum n, in_dim)
-    return [projector.add_positions(t) for t in torch.split(projector(stacked), lengths)]  # each (n, llm_dim)
-
-
 class VideoQAModule(L.LightningModule):
-    """Next-token loss on answer tokens only; ``model_step`` is shared by training and validation."""
+    """The ``config.objective`` loss (answer tokens only, or also the choice ranking); ``model_step`` is shared
+    by training and validation."""
 
     def __init__(self, projector: Projector, llm: nn.Module, pad_id: int, config: TrainConfig,
                  lora: bool = False) -> None:
@@ -65,6 +47,8 @@ class VideoQAModule(L.LightningModule):
         return self
 
     def model_step(self, items: list[QAItem]) -> torch.Tensor:
+        if self.config.objective == "choices":
+            return choice_loss(self.llm, self.pad_id, self.projector, items)
         batch = splice(self.llm.get_input_embeddings(), [i.prompt for i in items], soft_tokens(self.projector, items),
                        [i.answer for i in items], self.pad_id)
         return answer_loss(self.llm, batch, prefix_cache=not self.lora)

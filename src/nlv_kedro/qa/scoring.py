@@ -13,28 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from nlv_kedro.qa.bridge import EncodedPrompt, Projector, answer_log_probs, encode_prompt, splice
+from nlv_kedro.qa.bridge import Projector, QAItem, encode_prompt, soft_tokens, splice
+from nlv_kedro.qa.choices import Question, choice_log_probs
 from nlv_kedro.qa.llm import LoadedLLM, end_of_turn_id
-from nlv_kedro.qa.module import QAItem, soft_tokens
 
 logger = logging.getLogger(__name__)
 Reduction = Literal["sum", "mean"]
-
-
-@dataclass
-class Question:
-    """A multiple-choice question about one video: prompt ids, the video's vectors, each choice's ids."""
-
-    prompt: EncodedPrompt
-    vectors: torch.Tensor | None
-    choices: list[list[int]]
 
 
 def score_choices(llm: LoadedLLM, projector: Projector | None, questions: Sequence[Question],
@@ -59,9 +49,9 @@ def choice_scores(llm: LoadedLLM, projector: Projector | None, questions: Sequen
         projector.eval()
     scores: dict[Reduction, list[np.ndarray]] = {r: [np.zeros(len(q.choices)) for q in questions]
                                                  for r in ("sum", "mean")}
-    score = _score_shared if share_prompt else _score_rows
     for chunk in tqdm(_batches(questions, batch_size), desc="scoring choices", disable=not progress, leave=False):
-        picked, mask = score(llm, projector, [questions[q] for q in chunk])
+        picked, mask = choice_log_probs(llm.model, llm.tokenizer.pad_token_id, projector,
+                                        [questions[q] for q in chunk], share_prompt)
         total = picked.sum(1)
         values = {"sum": total.tolist(), "mean": (total / mask.sum(1)).tolist()}
         rows = [(q, c) for q in chunk for c in range(len(questions[q].choices))]
@@ -78,36 +68,6 @@ def _batches(questions: Sequence[Question], batch_size: int) -> list[list[int]]:
         n_soft = 0 if q.vectors is None else len(q.vectors)
         by_length.setdefault(len(q.prompt.before) + n_soft + len(q.prompt.after), []).append(i)
     return [group[s:s + batch_size] for group in by_length.values() for s in range(0, len(group), batch_size)]
-
-
-def _score_rows(llm: LoadedLLM, projector: Projector | None, chunk: list[Question]) -> tuple[torch.Tensor, torch.Tensor]:
-    items = [QAItem(q.prompt, q.vectors, c) for q in chunk for c in q.choices]
-    batch = splice(llm.model.get_input_embeddings(), [i.prompt for i in items], soft_tokens(projector, items),
-                   [i.answer for i in items], llm.tokenizer.pad_token_id)
-    return answer_log_probs(llm.model, batch)
-
-
-def _score_shared(llm: LoadedLLM, projector: Projector | None, chunk: list[Question]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prompts (equal lengths, no padding) once with a KV cache, then every choice as a continuation."""
-    model, embedding = llm.model, llm.model.get_input_embeddings()
-    items = [QAItem(q.prompt, q.vectors, []) for q in chunk]
-    prompts = splice(embedding, [i.prompt for i in items], soft_tokens(projector, items), [[]] * len(items), 0)
-    out = model(inputs_embeds=prompts.inputs_embeds, use_cache=True, logits_to_keep=1)
-    cache = out.past_key_values
-    if cache is None or not hasattr(cache, "batch_select_indices"):
-        return _score_rows(llm, projector, chunk)
-    owner = torch.tensor([q for q, question in enumerate(chunk) for _ in question.choices], device=prompts.inputs_embeds.device)
-    cache.batch_select_indices(owner)  # (R, heads, P, hd): each prompt once per choice
-    answers = [c for question in chunk for c in question.choices]
-    width = max(len(a) for a in answers)
-    ids = torch.tensor([a + [llm.tokenizer.pad_token_id] * (width - len(a)) for a in answers], device=owner.device)
-    mask = torch.tensor([[1] * len(a) + [0] * (width - len(a)) for a in answers], device=owner.device)
-    prompt_mask = torch.ones(len(answers), prompts.inputs_embeds.shape[1], dtype=mask.dtype, device=owner.device)
-    logits = model(inputs_embeds=embedding(ids), attention_mask=torch.cat([prompt_mask, mask], 1),
-                   past_key_values=cache).logits                                    # (R, A, V)
-    logits = torch.cat([out.logits[owner, -1:], logits[:, :-1]], 1)                # (R, A, V) predicts ids
-    picked = torch.log_softmax(logits.float(), -1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
-    return picked * mask, mask.bool()
 
 
 @torch.no_grad()
