@@ -106,3 +106,17 @@ def test_pretrained_lr_scale_slows_only_the_pretrained_network(tmp_path: Path) -
     for bad in (0.0, 1.5):
         with pytest.raises(ValidationError, match="pretrained_lr_scale"):
             ClassifierConfig(pretrained_lr_scale=bad)
+
+
+def test_a_checkpoint_whose_optimizer_has_other_param_groups_fails_fast_naming_the_key(tmp_path: Path) -> None:
+    fit_at(str(tmp_path), max_epochs=1)
+    last = tmp_path / "ckpt" / "m" / "last.ckpt"
+    saved = torch.load(last, map_location="cpu", weights_only=True)
+    assert len(saved["optimizer_states"][0]["param_groups"]) == 2  # network and head
+    groups = saved["optimizer_states"][0]["param_groups"]
+    saved["optimizer_states"][0]["param_groups"] = [{**groups[0], "params": groups[0]["params"] + groups[1]["params"]}]
+    torch.save(saved, last)  # as an older version (one group for everything) wrote it
+    mtime = last.stat().st_mtime_ns
+    with pytest.raises(ValueError, match=r"1 parameter group\(s\) where this training has 2.*downstream\.supervised\.resume"):
+        fit_at(str(tmp_path), max_epochs=3, resume=True)
+    assert last.stat().st_mtime_ns == mtime  # failed before any training

@@ -98,7 +98,8 @@ def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: S
     loader = lambda s, y, shuffle: DataLoader(  # noqa: E731
         _LabelledSequences(s, y, standardizer, config.max_chunks), batch_size=config.batch_size, shuffle=shuffle,
         collate_fn=collate_sequences)
-    resumed = resume_checkpoint(checkpoint_dir, config.resume, config.max_epochs, "downstream.supervised")
+    resumed = resume_checkpoint(checkpoint_dir, config.resume, config.max_epochs, "downstream.supervised",
+                                optimizer_groups=2)  # network and head (configure_optimizers)
     trainer.fit(module, loader(train, train_y, True), loader(val, val_y, False), ckpt_path=resumed,
                 weights_only=True)
     return module.eval(), {"best_val_acc": best.best, "epochs": len(best.epochs), "history": best.epochs,

@@ -80,9 +80,12 @@ def resume_path(tc: TrainerConfig) -> str | None:
     return resume_checkpoint(tc.checkpoint_dir, tc.resume, tc.max_epochs, "pretrain.trainer")
 
 
-def resume_checkpoint(checkpoint_dir: str | Path, resume: bool, max_epochs: int, key: str) -> str | None:
+def resume_checkpoint(checkpoint_dir: str | Path, resume: bool, max_epochs: int, key: str,
+                      optimizer_groups: int | None = None) -> str | None:
     """``<checkpoint_dir>/last.ckpt`` when resuming and it exists. Fails fast, before any training, when the
-    checkpoint has already trained more epochs than ``max_epochs`` (Lightning would silently train nothing).
+    checkpoint has already trained more epochs than ``max_epochs`` (Lightning would silently train nothing), or
+    when its optimizer has another number of parameter groups than ``optimizer_groups`` (a checkpoint written by
+    an older version of the training code, whose optimizer state cannot be loaded).
 
     ``key``: the parameter section that holds ``checkpoint_dir``, ``resume`` and ``max_epochs``, named in messages.
     """
@@ -92,6 +95,13 @@ def resume_checkpoint(checkpoint_dir: str | Path, resume: bool, max_epochs: int,
     if not last.is_file():
         logger.info("%s.resume is on but %s does not exist: starting from scratch", key, last)
         return None
+    if optimizer_groups is not None:
+        saved = torch.load(last, map_location="cpu", weights_only=True, mmap=True).get("optimizer_states") or [{}]
+        found = len(saved[0].get("param_groups", []))
+        if found != optimizer_groups:
+            raise ValueError(
+                f"cannot resume from {last}: its optimizer has {found} parameter group(s) where this training has "
+                f"{optimizer_groups} (a checkpoint from an older version); set {key}.resume: false to start over")
     done = epochs_completed(last)
     if done > max_epochs:
         raise ValueError(
