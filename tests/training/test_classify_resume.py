@@ -120,3 +120,26 @@ def test_a_checkpoint_whose_optimizer_has_other_param_groups_fails_fast_naming_t
     with pytest.raises(ValueError, match=r"1 parameter group\(s\) where this training has 2.*downstream\.supervised\.resume"):
         fit_at(str(tmp_path), max_epochs=3, resume=True)
     assert last.stat().st_mtime_ns == mtime  # failed before any training
+
+
+def test_probe_head_init_starts_fine_tuning_from_the_probes_predictions(tmp_path: Path) -> None:
+    from nlv_kedro.training.classify import classifier_outputs
+    from nlv_kedro.training.head_init import probe_head
+
+    torch.manual_seed(0)
+    network = NextLevelModel(NextLevelConfig(input_dim=DIM, d_model=16, n_layers=1, n_heads=2, head_hidden=16,
+                                             max_chunks=8, dropout=0.0))
+    (train, train_y), (val, val_y) = _sequences(16, 0), _sequences(8, 1)
+    standardizer = Standardizer(np.zeros(DIM, np.float32), np.ones(DIM, np.float32))
+    config = ClassifierConfig(max_epochs=1, batch_size=4, accelerator="cpu", lr=1e-12, pretrained_head_init="probe",
+                              checkpoint_dir=str(tmp_path))
+    start = {k: v.clone() for k, v in network.state_dict().items()}
+    module, _ = fit_classifier(network, standardizer, train, train_y, val, val_y, 3, config, pretrained=True)
+    pooled, logits = classifier_outputs(module, standardizer, train)
+    weight, bias = probe_head(pooled, train_y, 3)
+    np.testing.assert_allclose(module.head.weight.detach().numpy(), weight, rtol=1e-4, atol=1e-5)  # lr ~ 0: unchanged
+    assert (logits.argmax(1) == train_y).mean() == 1.0  # the probe separates the two train classes
+    assert bias[2] < bias[:2].min() and not weight[2].any()  # a class absent from train never wins
+    assert all(torch.allclose(v, module.network.state_dict()[k]) for k, v in start.items())
+    with pytest.raises(ValueError, match="at least two classes"):
+        probe_head(pooled, np.zeros(len(pooled), int), 3)

@@ -85,6 +85,8 @@ def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: S
     L.seed_everything(seed, workers=True)
     labels = {"train": torch.as_tensor(train_y), "val": torch.as_tensor(val_y)}
     module = SequenceClassifier(network, n_classes, labels, config, pretrained)
+    if pretrained and config.pretrained_head_init == "probe":
+        _start_head_as_probe(module, standardizer, train, train_y, n_classes, config.max_chunks, seed)
     best = KeepBest("val/acc", "max", ("train/loss", "train/acc", "val/loss", "val/acc"))
     checkpoint_dir = Path(config.checkpoint_dir) / name
     trainer = L.Trainer(
@@ -104,6 +106,19 @@ def fit_classifier(network: NextLevelModel, standardizer: Standardizer, train: S
                 weights_only=True)
     return module.eval(), {"best_val_acc": best.best, "epochs": len(best.epochs), "history": best.epochs,
                            "resumed_from": resumed}
+
+
+def _start_head_as_probe(module: SequenceClassifier, standardizer: Standardizer, train: Sequences,
+                         train_y: np.ndarray, n_classes: int, max_chunks: int, seed: int) -> None:
+    from nlv_kedro.training.head_init import probe_head
+
+    module.eval()
+    pooled, _ = classifier_outputs(module, standardizer, train, max_chunks=max_chunks)
+    module.train()
+    weight, bias = probe_head(pooled, np.asarray(train_y), n_classes, seed)
+    with torch.no_grad():
+        module.head.weight.copy_(torch.from_numpy(weight))
+        module.head.bias.copy_(torch.from_numpy(bias))
 
 
 @torch.inference_mode()

@@ -4,7 +4,7 @@ without paying for torch, Lightning or MLflow."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -84,6 +84,9 @@ class ClassifierConfig(Strict):
                                        "network's weights when fine-tuning (its head and every from-scratch "
                                        "network train at lr): below 1 keeps the pretrained features closer; 0.3 was "
                                        "chosen on the study's val split (docs/finetune_trials.md)")
+    pretrained_head_init: Literal["random", "probe"] = Field(
+        "random", description="how a fine-tuned model's new head starts: random, or probe (a logistic regression "
+        "fitted on the pretrained model's pooled train vectors, LP-FT); from-scratch networks always start random")
     weight_decay: float = Field(0.05, ge=0)
     max_epochs: int = Field(30, ge=1)
     patience: int = Field(5, ge=1, description="epochs without a better val accuracy before stopping")
