@@ -48,3 +48,9 @@ def test_qa_section_names_the_position_embedding_only_when_it_was_on() -> None:
     assert "position embedding" not in render_markdown("r", [], [qa_section(METRICS)], {})
     on = {**METRICS, "settings": {**METRICS["settings"], "projector": {"kind": "mlp", "position_embedding": True}}}
     assert "projector `mlp` + position embedding" in render_markdown("r", [], [qa_section(on)], {})
+
+
+def test_qa_section_names_the_choice_objective_only_when_it_was_used() -> None:
+    assert "choices' likelihoods" not in render_markdown("r", [], [qa_section(METRICS)], {})
+    on = {**METRICS, "settings": {**METRICS["settings"], "objective": "choices"}}
+    assert "trained on the choices' likelihoods" in render_markdown("r", [], [qa_section(on)], {})

@@ -191,7 +191,8 @@ def _settings(params: VideoQAConfig) -> dict:
     return {"llm": params.llm.name, "score_reduction": params.score_reduction, "seeds": list(params.seeds),
             "projector": params.projector.model_dump(), "lora": params.lora.enabled,
             "max_train_questions": params.max_train_questions, "max_val_questions": params.max_val_questions,
-            "max_epochs": params.training.max_epochs, "bootstrap_resamples": params.bootstrap_resamples}
+            "max_epochs": params.training.max_epochs, "objective": params.training.objective,
+            "bootstrap_resamples": params.bootstrap_resamples}
 
 
 def _flat_metrics(accuracy: dict[str, dict], compared: dict[str, dict]) -> dict:

@@ -155,6 +155,7 @@ def qa_section(qa: dict | None) -> Section:
                for name, kinds in compared.items()]
     projector = settings.get("projector", {})
     positions = " + position embedding" if projector.get("position_embedding") else ""
+    positions += ", trained on the choices' likelihoods" if settings.get("objective") == "choices" else ""
     blocks: list = [
         f"Frozen LLM `{settings.get('llm', '?')}`, projector `{projector.get('kind', '?')}`{positions}, "
         f"seeds {settings.get('seeds', '?')}; multiple choice scored by answer log-likelihood on the test questions "
