@@ -3,7 +3,8 @@
 For each pretraining seed (seed 0 = the saved top model when the recipe matches; other seeds are pretrained
 again with the same recipe) and its untrained control (same architecture, that seed's random init), every
 layer's output (after the encoder's final LayerNorm) is pooled like the model pools (temporal means over
-``pool_segments``) and probed train -> val. Prints one JSON line per (seed, model, readout).
+``pool_segments``) and probed train -> val; the last layer is also read mean-pooled, and concatenated with its
+mean. Prints one JSON line per (seed, model, readout).
 
     PYTHONPATH=src .venv/bin/python experiments/readout_trials.py --data data --seeds 0,1,2
 """
@@ -53,11 +54,14 @@ def layer_readouts(artifact: TopModelArtifact, sequences) -> dict[str, np.ndarra
                 h = model.encoder.norm(h).masked_fill(pad.unsqueeze(-1), 0.0)
                 pooled.setdefault(f"layer{k}", []).append(
                     temporal_mean_pool(h, pad, artifact.config.pool_segments).numpy())
+                if k == len(captured):  # the last layer also mean-pooled (one segment)
+                    pooled.setdefault(f"layer{k}_mean", []).append(temporal_mean_pool(h, pad, 1).numpy())
     for hook in hooks:
         hook.remove()
     out = {name: np.concatenate(parts) for name, parts in pooled.items()}
     n = len(model.encoder.layers)
     out[f"layer{n // 2}+{n}"] = np.concatenate([out[f"layer{n // 2}"], out[f"layer{n}"]], axis=1)
+    out[f"layer{n}+mean"] = np.concatenate([out[f"layer{n}"], out[f"layer{n}_mean"]], axis=1)
     return out
 
 
